@@ -1,0 +1,1 @@
+"""Pure data layer: schema, codes, read, validate, aggregate, simplify. Never imports streamlit."""

@@ -1,0 +1,1 @@
+"""Builders: validated GeoDataFrames in, folium layers / static figures out. Never import streamlit."""

@@ -1,0 +1,71 @@
+"""Every st.cache_* of the portal. Cached functions take plain values (folder, stamp, level,
+year), never frames; callers treat returned frames as read-only (geo/ never mutates)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo import schema
+from geo.aggregate import unit_figures
+from geo.read import Bundle, read_bundle
+from geo.simplify import display_units
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_FOLDER = ROOT / "data" / "demo"
+DATA_ENV = "PORTAL_DATA_DIR"
+
+
+def data_folder() -> str:
+    """The active dataset folder: $PORTAL_DATA_DIR, else the bundled demo."""
+    return str(Path(os.environ.get(DATA_ENV) or DEMO_FOLDER).resolve())
+
+
+def is_demo(folder: str) -> bool:
+    return Path(folder).resolve() == DEMO_FOLDER.resolve()
+
+
+def _stamp(folder: str) -> tuple:
+    """Changes whenever a dataset file changes, so caches never serve stale data."""
+    out = []
+    for name in schema.FILES.values():
+        path = Path(folder) / name
+        out.append((name, path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else (name,))
+    return tuple(out)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _bundle(folder: str, stamp: tuple) -> Bundle:
+    return read_bundle(folder)
+
+
+def bundle() -> Bundle:
+    """The validated dataset (raises DataError; errors are not cached)."""
+    folder = data_folder()
+    return _bundle(folder, _stamp(folder))
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _display(folder: str, stamp: tuple, level: str) -> gpd.GeoDataFrame:
+    return display_units(_bundle(folder, stamp).units, level)
+
+
+def display(level: str) -> gpd.GeoDataFrame:
+    """Simplified, rounded EPSG:4326 polygons of one level, computed once per dataset."""
+    folder = data_folder()
+    return _display(folder, _stamp(folder), level)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
+    data = _bundle(folder, stamp)
+    return unit_figures(data.units, data.exit_status, year)
+
+
+def figures(year: int) -> pd.DataFrame:
+    """Per-unit figures of every level as of `year` (read-only)."""
+    folder = data_folder()
+    return _figures(folder, _stamp(folder), year)
