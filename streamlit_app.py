@@ -5,17 +5,15 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregate import region_kpis
-from layers.base import base_map
-from layers.status import status_layer
-from ui import cache
+from geo.view import View
+from ui import cache, maps
 from ui.setup import load_bundle, setup_page, year_slider
-from ui.text import group, t
+from ui.text import t
 
 setup_page("nav.overview")
 load_bundle()
 year = year_slider()
-figures = cache.figures(year)
-kpis = region_kpis(figures)
+kpis = region_kpis(cache.figures(year))
 
 st.title(t("overview.title", city=t("app.city")))
 st.caption(t("sidebar.asof", year=year))
@@ -26,11 +24,8 @@ cards[2].metric(t("kpi.remaining"), t("kpi.persons", value=kpis.remaining_poor))
 cards[3].metric(t("kpi.incidence"),
                 t("kpi.percent", value=kpis.incidence) if kpis.incidence is not None else t("kpi.none"))
 
-counties = cache.display("county")
-layer, legend, _ = status_layer(counties, figures, name=t("legend.status"), status_labels=group("status"),
-                                field_labels=group("field"), legend_title=t("legend.status"))
+view = View(level="county", indicator="status", year=year)
+prepared = maps.prepare(view)
 st.subheader(t("overview.map_title", year=year))
-m = base_map(counties.total_bounds)
-layer.add_to(m)
-m.add_child(legend)
-st_folium(m, key="overview_map", returned_objects=[], height=560, use_container_width=True)
+st_folium(maps.new_base_map(), key="overview_map", feature_group_to_add=maps.layer(prepared, view),
+          height=maps.MAP_HEIGHT, use_container_width=True, returned_objects=[])

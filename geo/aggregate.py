@@ -62,7 +62,9 @@ def unit_figures(units: pd.DataFrame, exit_status: pd.DataFrame, year: int) -> p
     township = base[LEVEL] == "township"
     base["status"] = status
     base.loc[township, "status"] = _township_status(base.loc[township])
-    base["newly_exited"] = (base["actual_exit_year"] == year).fillna(False).astype(bool)
+    newly = (base["actual_exit_year"] == year).fillna(False).astype(bool)
+    new_villages = base.loc[village & newly, PARENT]
+    base["newly_exited"] = newly | (township & base[CODE].isin(set(new_villages)))
     return base
 
 

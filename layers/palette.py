@@ -10,3 +10,22 @@ STATUS_COLORS = {
 }
 NO_DATA_COLOR = STATUS_COLORS["no_data"]
 BORDER_COLOR = "#4d4d4d"
+
+# Sequential ColorBrewer ramps (5 classes); fewer classes take an evenly spread subset.
+RAMPS = {
+    "worse_high": ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"),  # OrRd
+    "better_high": ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"),  # Greens
+}
+INDICATOR_RAMP = {"incidence": "worse_high", "remaining_poor": "worse_high", "monitored": "worse_high",
+                  "exit_rate": "better_high"}
+FLAG_COLOR = "#7b3294"
+
+
+def ramp(indicator: str, n: int) -> tuple[str, ...]:
+    """`n` colours (n <= 5) of the indicator's ramp, spread from light to dark."""
+    colors = RAMPS[INDICATOR_RAMP[indicator]]
+    if n <= 0:
+        return ()
+    if n == 1:
+        return (colors[2],)
+    return tuple(colors[round(i * (len(colors) - 1) / (n - 1))] for i in range(n))

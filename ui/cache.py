@@ -28,7 +28,7 @@ def is_demo(folder: str) -> bool:
     return Path(folder).resolve() == DEMO_FOLDER.resolve()
 
 
-def _stamp(folder: str) -> tuple:
+def stamp(folder: str) -> tuple:
     """Changes whenever a dataset file changes, so caches never serve stale data."""
     out = []
     for name in schema.FILES.values():
@@ -45,7 +45,7 @@ def _bundle(folder: str, stamp: tuple) -> Bundle:
 def bundle() -> Bundle:
     """The validated dataset (raises DataError; errors are not cached)."""
     folder = data_folder()
-    return _bundle(folder, _stamp(folder))
+    return _bundle(folder, stamp(folder))
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
@@ -56,7 +56,7 @@ def _display(folder: str, stamp: tuple, level: str) -> gpd.GeoDataFrame:
 def display(level: str) -> gpd.GeoDataFrame:
     """Simplified, rounded EPSG:4326 polygons of one level, computed once per dataset."""
     folder = data_folder()
-    return _display(folder, _stamp(folder), level)
+    return _display(folder, stamp(folder), level)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -68,4 +68,4 @@ def _figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 def figures(year: int) -> pd.DataFrame:
     """Per-unit figures of every level as of `year` (read-only)."""
     folder = data_folder()
-    return _figures(folder, _stamp(folder), year)
+    return _figures(folder, stamp(folder), year)

@@ -17,6 +17,7 @@ from ui.text import error_text, t
 # (script path relative to the app root, navigation text key)
 PAGES = (
     ("streamlit_app.py", "nav.overview"),
+    ("pages/exit_map.py", "nav.exit_map"),
     ("pages/about_data.py", "nav.about"),
 )
 

@@ -1,0 +1,191 @@
+"""What a map page shows, as plain data: level, region, indicator, classing, year, mode and
+filters. Parsing from / writing to URL query parameters, drill-down and breadcrumbs.
+
+Pure functions; streamlit glue lives in ui/state.py.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from geo.aggregate import STATUSES
+from geo.classify import METHODS
+from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.schema import CODE, LEVEL, NAME, YEARS
+
+ROOT = "all"  # the whole dataset (the city, for the demo)
+INDICATORS = ("status", "incidence", "remaining_poor", "exit_rate", "monitored")
+MODES = ("asof", "new")
+LEVEL_ORDER = ("county", "township", "village")
+_CHILD = {ROOT: "county", "county": "township", "township": "village"}
+
+
+@dataclass(frozen=True)
+class View:
+    level: str = "county"
+    region: str = ROOT
+    indicator: str = "status"
+    classing: str = "quantiles"
+    year: int = YEARS[-1]
+    mode: str = "asof"
+    poor_only: bool = False
+    statuses: tuple[str, ...] = ()   # empty: every status
+    selected: str | None = None
+
+
+DEFAULT = View()
+
+
+def region_level(region: str) -> str:
+    return ROOT if region == ROOT else code_level(region)
+
+
+def levels_below(region: str) -> tuple[str, ...]:
+    """Levels a region can be shown at (its children and below)."""
+    start = LEVEL_ORDER.index(_CHILD[region_level(region)])
+    return LEVEL_ORDER[start:]
+
+
+def parse_view(params: Mapping[str, str], units: pd.DataFrame) -> tuple[View, list[str]]:
+    """View from query parameters. Every bad parameter falls back to its default and its name is
+    returned in `problems` (for a visible notice); nothing from `params` is echoed."""
+    problems: list[str] = []
+    known = set(units[CODE])
+    levels = dict(zip(units[CODE], units[LEVEL]))
+
+    def pick(name: str, allowed, default):
+        raw = params.get(name)
+        if raw is None:
+            return default
+        if raw in allowed:
+            return raw
+        problems.append(name)
+        return default
+
+    region = ROOT
+    raw_region = params.get("region")
+    if raw_region is not None and raw_region != ROOT:
+        try:
+            code = normalize_code(raw_region)
+        except CodeError:
+            code = None
+        if code in known and levels[code] in ("county", "township"):
+            region = code
+        else:
+            problems.append("region")
+    level = pick("level", levels_below(region), _CHILD[region_level(region)])
+    indicator = pick("indicator", INDICATORS, DEFAULT.indicator)
+    classing = pick("classing", METHODS, DEFAULT.classing)
+    year = int(pick("year", {str(y) for y in YEARS}, str(DEFAULT.year)))
+    mode = pick("mode", MODES, DEFAULT.mode)
+    poor_only = pick("poor", {"0", "1"}, "0") == "1"
+    statuses: tuple[str, ...] = ()
+    if params.get("status"):
+        wanted = tuple(s for s in params["status"].split(",") if s)
+        if all(s in STATUSES for s in wanted):
+            statuses = wanted
+        else:
+            problems.append("status")
+    selected = None
+    if params.get("selected"):
+        raw = params["selected"]
+        if raw in known and levels[raw] == level and raw.startswith(region_prefix(region)):
+            selected = raw
+        else:
+            problems.append("selected")
+    view = View(level=level, region=region, indicator=indicator, classing=classing, year=year,
+                mode=mode, poor_only=poor_only, statuses=statuses, selected=selected)
+    return view, problems
+
+
+def view_params(view: View) -> dict[str, str]:
+    """Query parameters that reproduce `view` (defaults omitted, except the year)."""
+    out = {"level": view.level, "region": view.region, "indicator": view.indicator,
+           "classing": view.classing, "year": str(view.year), "mode": view.mode}
+    if view.poor_only:
+        out["poor"] = "1"
+    if view.statuses:
+        out["status"] = ",".join(view.statuses)
+    if view.selected:
+        out["selected"] = view.selected
+    return out
+
+
+def region_prefix(region: str) -> str:
+    if region == ROOT:
+        return ""
+    return region[: {"county": 6, "township": 9}[code_level(region)]]
+
+
+def show_region(view: View, region: str) -> View:
+    """The view of `region`'s children (breadcrumb target; ROOT shows the counties)."""
+    return replace(view, region=region, level=_CHILD[region_level(region)], selected=None)
+
+
+def drill(view: View, code: str) -> View:
+    """The view after clicking unit `code`: counties open their townships, townships their
+    villages; a village click selects it."""
+    level = code_level(code)
+    if level in ("county", "township"):
+        return show_region(view, code)
+    return replace(view, selected=code)
+
+
+def focus(view: View, code: str) -> View:
+    """The view that shows unit `code` highlighted among its siblings (search result)."""
+    level = code_level(code)
+    region = ROOT if level == "county" else parent_code(code)
+    return replace(view, region=region, level=level, selected=code)
+
+
+def breadcrumb(view: View, units: pd.DataFrame) -> list[tuple[str, str | None]]:
+    """[(region code, name)] from the root down to the view's region; the root's name is None
+    (the caller words it)."""
+    names = dict(zip(units[CODE], units[NAME]))
+    chain: list[tuple[str, str | None]] = [(ROOT, None)]
+    if view.region == ROOT:
+        return chain
+    codes = [view.region]
+    while code_level(codes[-1]) == "township":
+        codes.append(parent_code(codes[-1]))
+    chain.extend((code, names.get(code, code)) for code in reversed(codes))
+    return chain
+
+
+def units_in_view(figures: pd.DataFrame, view: View) -> pd.DataFrame:
+    """The rows of `figures` the view shows: level, region and filters applied."""
+    rows = figures.loc[(figures[LEVEL] == view.level) & figures[CODE].str.startswith(region_prefix(view.region))]
+    if view.poor_only:
+        if view.level == "township":
+            rows = rows.loc[(rows["poor_villages"] > 0).fillna(False).astype(bool)]
+        else:
+            rows = rows.loc[(rows["poor_flag"] == True).fillna(False).astype(bool)]  # noqa: E712
+    if view.statuses:
+        rows = rows.loc[rows["status"].isin(view.statuses)]
+    if view.mode == "new":
+        rows = rows.loc[rows["newly_exited"]]
+    return rows
+
+
+def parent_chain(code: str, names: Mapping[str, str]) -> str:
+    """'渠县 > 静边镇 > 新民村'-style chain for telling apart units with the same name."""
+    chain = [code]
+    while code_level(chain[-1]) in ("township", "village"):
+        chain.append(parent_code(chain[-1]))
+    return " > ".join(names.get(c, c) for c in reversed(chain))
+
+
+def search_units(units: pd.DataFrame, query: str, limit: int = 20) -> list[tuple[str, str]]:
+    """Units whose name contains `query` or whose code starts with it: [(code, parent chain)],
+    counties first, then townships, then villages."""
+    query = query.strip()
+    if not query:
+        return []
+    names = dict(zip(units[CODE], units[NAME]))
+    hits = units.loc[units[NAME].str.contains(query, regex=False) | units[CODE].str.startswith(query)]
+    hits = hits.assign(_order=hits[LEVEL].map({lvl: i for i, lvl in enumerate(LEVEL_ORDER)}))
+    hits = hits.sort_values(["_order", CODE]).head(limit)
+    return [(code, parent_chain(code, names)) for code in hits[CODE]]
+

@@ -1,0 +1,67 @@
+"""How a view is coloured, independent of the drawing library: class per unit, colours, class
+labels and counts. The interactive map (units_layer) and the static export share it, so a
+printed map has exactly the classes and colours seen on screen."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geo.aggregate import STATUSES
+from geo.classify import NO_DATA, classify
+from layers.palette import NO_DATA_COLOR, STATUS_COLORS, ramp
+
+PERCENT_INDICATORS = ("incidence", "exit_rate")
+
+
+@dataclass(frozen=True)
+class Styled:
+    """Per-unit class index (NO_DATA = -1) aligned with the rows, and the legend classes."""
+
+    index: pd.Series
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    counts: tuple[int, ...]
+    no_data: int
+    title: str
+
+    def fill(self) -> pd.Series:
+        """Fill colour per unit."""
+        return self.index.map(lambda k: NO_DATA_COLOR if k == NO_DATA else self.colors[k])
+
+
+def format_value(value: float, indicator: str) -> str:
+    """Display form of one metric value: '3.67 %' or '1,234'."""
+    if indicator in PERCENT_INDICATORS:
+        return f"{value * 100:.2f} %"
+    return f"{value:,.0f}"
+
+
+def style_status(rows: pd.DataFrame, *, status_labels: Mapping[str, str], title: str) -> Styled:
+    """Categorical exit status; 'no_data' becomes the no-data class."""
+    classes = [s for s in STATUSES if s != "no_data"]
+    status = rows["status"].fillna("no_data")
+    index = status.map(lambda s: classes.index(s) if s in classes else NO_DATA).astype("int64")
+    counts = tuple(int((index == i).sum()) for i in range(len(classes)))
+    return Styled(index, tuple(STATUS_COLORS[s] for s in classes),
+                  tuple(status_labels[s] for s in classes), counts, int((index == NO_DATA).sum()), title)
+
+
+def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str) -> Styled:
+    """A metric classed with mapclassify; labels are value ranges."""
+    classes = classify(rows[indicator], method, indicator=indicator)
+    labels = []
+    for lower, upper in zip(classes.lower, classes.upper):
+        low, high = format_value(lower, indicator), format_value(upper, indicator)
+        labels.append(low if low == high else f"{low} – {high}")
+    return Styled(classes.index, ramp(indicator, len(classes.upper)), tuple(labels), classes.counts,
+                  classes.no_data, title)
+
+
+def style_view(rows: pd.DataFrame, indicator: str, method: str, *, status_labels: Mapping[str, str],
+               title: str) -> Styled:
+    """Status colouring or metric classing, depending on the indicator."""
+    if indicator == "status":
+        return style_status(rows, status_labels=status_labels, title=title)
+    return style_metric(rows, indicator, method, title=title)

@@ -1,0 +1,75 @@
+"""退出进度: county / township / village choropleths with drill-down, filters, search, deep links
+and the table of the units on the map."""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.view import ROOT, breadcrumb, drill, focus, search_units, show_region
+from layers.base import fit_view
+from ui import maps
+from ui.setup import load_bundle, setup_page
+from ui.state import ViewState
+from ui.text import t
+
+setup_page("nav.exit_map")
+data = load_bundle()
+state = ViewState("exit")
+problems = state.start(data.units)
+view = state.sidebar(data.units)
+state.publish(view)
+
+st.title(t("exit.title"))
+if problems:
+    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+
+chain = breadcrumb(view, data.units)
+crumbs = st.columns(len(chain) + 4, gap="small")
+for column, (code, name) in zip(crumbs, chain):
+    label = t("app.city") if code == ROOT else name
+    if column.button(label, key=f"crumb.{code}", disabled=code == view.region, use_container_width=True):
+        state.go(show_region(view, code))
+
+with st.expander(t("exit.search")):
+    query = st.text_input(t("exit.search"), key="exit.query", label_visibility="collapsed")
+    hits = search_units(data.units, query) if query else []
+    if query and not hits:
+        st.info(t("exit.search_none"))
+    if hits:
+        labels = dict(hits)
+        pick = st.selectbox(t("exit.search_results", count=len(hits)), list(labels), key="exit.pick",
+                            format_func=lambda c: f"{labels[c]}（{c}）")
+        if st.button(t("exit.search_go"), key="exit.go"):
+            state.go(focus(view, pick))
+
+prepared = maps.prepare(view)
+st.caption(t("exit.click_hint"))
+if not len(prepared.rows):
+    st.info(t("exit.empty"))
+flagged = int(prepared.rows["flag"].notna().sum())
+if flagged:
+    st.warning(t("exit.flag_count", count=flagged))
+
+center, zoom = fit_view(prepared.bounds or maps.city_bounds(), 900, maps.MAP_HEIGHT)
+event = st_folium(maps.new_base_map(), key="exit_map", feature_group_to_add=maps.layer(prepared, view),
+                  center=center, zoom=zoom, height=maps.MAP_HEIGHT, use_container_width=True,
+                  returned_objects=["last_active_drawing", "last_object_clicked"])
+clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+if clicked:
+    click_id = (clicked, str((event or {}).get("last_object_clicked")))
+    if st.session_state.get("exit.last_click") != click_id:
+        st.session_state["exit.last_click"] = click_id
+        if clicked in set(prepared.rows["code"]):
+            state.go(drill(view, clicked))
+
+table = maps.view_table(prepared, data.units)
+st.subheader(t("exit.table_title", count=len(table)))
+st.dataframe(table, hide_index=True, use_container_width=True, key="exit.table")
+csv_bytes, xlsx_bytes = maps.downloads(view)
+name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
+left, right, _ = st.columns([1, 1, 4])
+left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv", key="exit.csv",
+                     on_click="ignore")
+right.download_button(t("exit.download_xlsx"), xlsx_bytes, f"{name}.xlsx",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      key="exit.xlsx", on_click="ignore")

@@ -1,0 +1,135 @@
+"""Map composition shared by every map page: the constant base map, the cached layer data of a
+view, the table of the units in view. Pages call these; builders live in layers/."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.consistency import consistency_flags
+from geo.schema import CODE, NAME, PARENT
+from geo.table import to_csv_bytes, to_xlsx_bytes
+from geo.view import View, units_in_view
+from layers.base import base_map
+from layers.styling import Styled, format_value, style_view
+from layers.units_layer import LayerStyle, features_json, units_group
+from layers.view_layer import join_rows, legend_for
+from layers.palette import FLAG_COLOR, NO_DATA_COLOR
+from ui import cache
+from ui.text import group, t
+
+MAP_HEIGHT = 600
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a view needs that does not change with selection or table sorting."""
+
+    rows: pd.DataFrame        # figures of the units in view, plus 'flag'
+    styled: Styled
+    data: str                 # script-safe GeoJSON text
+    fields: tuple[str, ...]   # tooltip labels
+    bounds: tuple[float, float, float, float]
+
+
+def _tooltip_fields(rows: pd.DataFrame, view: View) -> dict[str, pd.Series]:
+    labels = group("field")
+    status = rows["status"].fillna("no_data").map(group("status"))
+    fields = {labels["name"]: rows[NAME], labels["code"]: rows[CODE], labels["status"]: status}
+    if view.indicator not in ("status", "remaining_poor", "incidence"):
+        fields[t(f"indicator.{view.indicator}")] = rows[view.indicator].map(
+            lambda v: None if pd.isna(v) else format_value(v, view.indicator))
+    fields[labels["remaining_poor"]] = rows["remaining_poor"].map(
+        lambda v: None if pd.isna(v) else format_value(v, "remaining_poor"))
+    fields[labels["incidence"]] = rows["incidence"].map(
+        lambda v: None if pd.isna(v) else format_value(v, "incidence"))
+    fields[labels["planned_exit_year"]] = rows["planned_exit_year"]
+    fields[labels["actual_exit_year"]] = rows["actual_exit_year"]
+    return fields
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
+    figures = cache.figures(view.year)
+    rows = units_in_view(figures, view).copy()
+    rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
+    shapes = join_rows(cache.display(view.level), rows)
+    rows = pd.DataFrame(shapes.drop(columns="geometry"))
+    styled = style_view(rows, view.indicator, view.classing, status_labels=group("status"),
+                        title=t(f"indicator.{view.indicator}"))
+    fields = _tooltip_fields(rows, view)
+    data = features_json(shapes, styled.index, list(fields.values()), rows["flag"].notna())
+    bounds = tuple(float(b) for b in shapes.total_bounds) if len(shapes) else None
+    return Prepared(rows, styled, data, tuple(fields.keys()), bounds)
+
+
+def prepare(view: View) -> Prepared:
+    """Cached per dataset and view (selection excluded: it only changes an option)."""
+    folder = cache.data_folder()
+    return _prepare(folder, cache.stamp(folder), replace(view, selected=None))
+
+
+def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
+    """The view's feature group (polygons + legend) for st_folium's feature_group_to_add."""
+    style = LayerStyle(colors=prepared.styled.colors or ("#cccccc",), no_data_color=NO_DATA_COLOR,
+                       flag_color=FLAG_COLOR)
+    legend = legend_for(prepared.styled, count_format=t("legend.count", label="{label}", count="{count}"),
+                        no_data_label=t("status.no_data"))
+    return units_group(prepared.data, name=t(f"indicator.{view.indicator}"), style=style,
+                       fields=prepared.fields, legend=legend, flag_text=t("flag.tooltip"),
+                       selected=view.selected)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _base(folder: str, stamp: tuple) -> tuple[float, float, float, float]:
+    return tuple(float(b) for b in cache.display("county").total_bounds)
+
+
+def city_bounds() -> tuple[float, float, float, float]:
+    folder = cache.data_folder()
+    return _base(folder, cache.stamp(folder))
+
+
+def new_base_map() -> folium.Map:
+    """The constant base map of the dataset (same script every run: no iframe rebuild)."""
+    return base_map(city_bounds())
+
+
+def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The units on the map with their figures, Chinese headers, codes as text."""
+    rows = prepared.rows
+    labels = group("field")
+    names = dict(zip(units[CODE], units[NAME]))
+    table = pd.DataFrame({
+        labels["code"]: rows[CODE].astype(str),
+        labels["name"]: rows[NAME],
+        labels["parent"]: rows[PARENT].map(lambda c: names.get(c, "")),
+        labels["status"]: rows["status"].fillna("no_data").map(group("status")),
+        labels["planned_exit_year"]: rows["planned_exit_year"],
+        labels["actual_exit_year"]: rows["actual_exit_year"],
+        labels["registered_poor"]: rows["registered_poor"],
+        labels["exited_poor"]: rows["exited_poor"],
+        labels["remaining_poor"]: rows["remaining_poor"],
+        labels["rural_population"]: rows["rural_population"],
+        labels["incidence_pct"]: (rows["incidence"] * 100).round(2),
+        labels["exit_rate_pct"]: (rows["exit_rate"] * 100).round(2),
+        labels["monitored"]: rows["monitored"],
+        labels["flag"]: rows["flag"].map(lambda f: t(f"flag.{f}") if isinstance(f, str) else ""),
+    })
+    return table.reset_index(drop=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _downloads(folder: str, stamp: tuple, view: View) -> tuple[bytes, bytes]:
+    table = view_table(prepare(view), cache.bundle().units)
+    code = group("field")["code"]
+    return to_csv_bytes(table), to_xlsx_bytes(table, text_columns=[code], sheet=t("exit.title"))
+
+
+def downloads(view: View) -> tuple[bytes, bytes]:
+    """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, built once per view."""
+    folder = cache.data_folder()
+    return _downloads(folder, cache.stamp(folder), replace(view, selected=None))

@@ -1,0 +1,126 @@
+"""Session state and URL query parameters of map pages.
+
+The URL is read once per session (a deep link reproduces the view), widgets drive the view
+after that, and every run writes the view back to the URL. Changes that come from outside the
+widgets (map clicks, breadcrumbs, search) are queued as a pending view and applied at the top
+of the next run, before any widget exists (Streamlit forbids changing a widget's state after
+it is drawn).
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.aggregate import STATUSES
+from geo.classify import METHODS
+from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
+from geo.view import INDICATORS, MODES, ROOT, View, levels_below, parse_view, region_prefix, view_params
+from ui.text import group, t
+
+_KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
+
+
+class ViewState:
+    """Widget keys of one map page, namespaced by `page` so pages keep their own views."""
+
+    def __init__(self, page: str):
+        self.page = page
+
+    def key(self, name: str) -> str:
+        return f"{self.page}.{name}"
+
+    def _write(self, view: View) -> None:
+        s = st.session_state
+        if view.region == ROOT:
+            county, township = ROOT, ""
+        elif len(view.region) == 12 and view.region[6:] == "000000":
+            county, township = view.region, ""
+        else:
+            county, township = view.region[:6] + "000000", view.region
+        s[self.key("county")], s[self.key("township")] = county, township
+        s[self.key("level")] = view.level
+        s[self.key("indicator")], s[self.key("classing")] = view.indicator, view.classing
+        s[self.key("mode")], s[self.key("poor")] = view.mode, view.poor_only
+        s[self.key("status")] = list(view.statuses)
+        s[self.key("selected")] = view.selected
+        s["year"] = view.year
+
+    def start(self, units: pd.DataFrame) -> list[str]:
+        """Load the URL into the widgets on the session's first run; apply a pending view.
+        Returns the names of URL parameters that were invalid (for a notice)."""
+        problems: list[str] = []
+        if not st.session_state.get(self.key("ready")):
+            view, problems = parse_view(st.query_params.to_dict(), units)
+            self._write(view)
+            st.session_state[self.key("ready")] = True
+        pending = st.session_state.pop(self.key("pending"), None)
+        if pending is not None:
+            self._write(pending)
+        return problems
+
+    def go(self, view: View) -> None:
+        """Show `view` on the next run (map click, breadcrumb, search)."""
+        st.session_state[self.key("pending")] = view
+        st.rerun()
+
+    def sidebar(self, units: pd.DataFrame) -> View:
+        """The page's filter widgets in the sidebar; returns the current view."""
+        s = st.session_state
+        counties = units.loc[units[LEVEL] == "county"]
+        names = dict(zip(units[CODE], units[NAME]))
+        sb = st.sidebar
+        sb.subheader(t("exit.region"))
+
+        def region_changed() -> None:
+            s[self.key("township")] = ""
+            s[self.key("level")] = "township" if s[self.key("county")] != ROOT else "county"
+            s[self.key("selected")] = None
+
+        def township_changed() -> None:
+            s[self.key("level")] = "village" if s[self.key("township")] else "township"
+            s[self.key("selected")] = None
+
+        county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=self.key("county"),
+                              format_func=lambda c: t("exit.all_counties") if c == ROOT else names[c],
+                              on_change=region_changed)
+        township = ""
+        if county != ROOT:
+            towns = units.loc[(units[LEVEL] == "township") & (units[PARENT] == county), CODE].tolist()
+            if s.get(self.key("township")) not in ["", *towns]:
+                s[self.key("township")] = ""
+            township = sb.selectbox(t("exit.township"), ["", *towns], key=self.key("township"),
+                                    format_func=lambda c: t("exit.all_townships") if c == "" else names[c],
+                                    on_change=township_changed)
+        region = township or county
+        options = list(levels_below(region))
+        if s.get(self.key("level")) not in options:
+            s[self.key("level")] = options[0]
+        level = sb.radio(t("exit.level"), options, key=self.key("level"), horizontal=True,
+                         format_func=lambda v: t(f"level.{v}"))
+        sb.divider()
+        indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"),
+                                 format_func=lambda v: t(f"indicator.{v}"))
+        classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"),
+                                format_func=lambda v: t(f"classing.{v}"), disabled=indicator == "status")
+        if s.get("year") not in YEARS:
+            s["year"] = YEARS[-1]
+        year = sb.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
+                                help=t("sidebar.year_help"))
+        mode = sb.radio(t("exit.mode"), MODES, key=self.key("mode"), horizontal=True,
+                        format_func=lambda v: t(f"mode.{v}"))
+        poor = sb.toggle(t("exit.poor_only"), key=self.key("poor"))
+        statuses = sb.multiselect(t("exit.status_filter"), list(STATUSES), key=self.key("status"),
+                                  format_func=lambda v: group("status")[v])
+        selected = s.get(self.key("selected"))
+        if selected and not selected.startswith(region_prefix(region)):
+            selected = None
+        return View(level=level, region=region, indicator=indicator, classing=classing, year=int(year),
+                    mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=selected)
+
+    @staticmethod
+    def publish(view: View) -> None:
+        """Write the view into the URL so the address bar is always a deep link."""
+        params = view_params(view)
+        if st.query_params.to_dict() != params:
+            st.query_params.from_dict(params)
+
