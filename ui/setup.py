@@ -18,6 +18,9 @@ from ui.text import error_text, t
 PAGES = (
     ("streamlit_app.py", "nav.overview"),
     ("pages/exit_map.py", "nav.exit_map"),
+    ("pages/relocation.py", "nav.relocation"),
+    ("pages/services.py", "nav.services"),
+    ("pages/data_manage.py", "nav.data"),
     ("pages/about_data.py", "nav.about"),
 )
 

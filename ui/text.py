@@ -153,6 +153,12 @@ TEXT: dict[str, str] = {
     "rule.value_too_small": "数值过小",
     "rule.year_out_of_range": "年份超出范围",
     "rule.exit_after_asof": "实际退出年度晚于统计年度",
+    "nav.relocation": "易地搬迁",
+    "nav.services": "基础设施",
+    "nav.data": "数据管理",
+    # --- relocation & services pages (issue 4): add entries below this line ---
+    # --- export (issue 5): add entries below this line ---
+    # --- data management / import (issue 6): add entries below this line ---
 }
 
 
