@@ -73,8 +73,9 @@ def classify(values: pd.Series, method: str, *, k: int = 5, indicator: str | Non
     else:
         yb = np.asarray(classifier.yb, dtype=int)
         upper = np.asarray(classifier.bins, dtype=float)
-        # mapclassify may emit empty classes (ties in quantiles); drop and renumber them
-        used = np.unique(yb)
+        # quantiles/breaks may emit empty classes (ties): drop and renumber them; policy classes
+        # stay fixed (up to the data maximum) so maps of different regions compare
+        used = np.unique(yb) if method != "policy" else np.arange(len(upper))
         remap = {old: new for new, old in enumerate(used)}
         yb = np.array([remap[b] for b in yb])
         upper = upper[used]

@@ -1,0 +1,60 @@
+"""House rules that a reviewer would otherwise have to remember."""
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_geo_and_layers_never_import_streamlit_or_ui():
+    for folder in ("geo", "layers"):
+        for path in (ROOT / folder).rglob("*.py"):
+            found = imports(path) & {"streamlit", "streamlit_folium", "ui"}
+            assert not found, f"{path.relative_to(ROOT)} imports {found}"
+
+
+def test_geo_never_imports_layers():
+    for path in (ROOT / "geo").rglob("*.py"):
+        assert "layers" not in imports(path), path
+
+
+def _strings(path: Path):
+    """String constants of a module, docstrings excluded."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+def test_chinese_ui_text_only_in_ui_text():
+    """Pages, ui glue and builders take their Chinese from ui/text.py (comments and docstrings
+    may quote the domain's words)."""
+    files = [ROOT / "streamlit_app.py"]
+    for folder in ("pages", "ui", "layers"):
+        files += [p for p in (ROOT / folder).rglob("*.py") if not p.name.startswith("text")]
+    for path in files:
+        for line, value in _strings(path):
+            assert not CJK.search(value), f"{path.relative_to(ROOT)}:{line} {value!r}"
+
+
+def test_every_text_key_used_exists():
+    from ui.text import TEXT
+    pattern = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
+    for path in list((ROOT / "pages").rglob("*.py")) + list((ROOT / "ui").rglob("*.py")) + [ROOT / "streamlit_app.py"]:
+        for key in pattern.findall(path.read_text(encoding="utf-8")):
+            assert key in TEXT, f"{path.name}: missing text key {key}"

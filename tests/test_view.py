@@ -1,0 +1,98 @@
+"""View state: URL round trips, bad query strings, drill-down, breadcrumbs, search."""
+import pytest
+
+from geo.aggregate import unit_figures
+from geo.consistency import consistency_flags
+from geo.read import read_bundle
+from geo.view import (DEFAULT, ROOT, View, breadcrumb, drill, focus, parse_view, search_units,
+                      show_region, units_in_view, view_params)
+from tests import tiny
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return read_bundle(tiny.write_folder(tmp_path_factory.mktemp("tiny")))
+
+
+def test_round_trip(data):
+    view = View(level="village", region=tiny.TOWNS[1], indicator="incidence", classing="policy",
+                year=2018, mode="new", poor_only=True, statuses=("exited", "planned"),
+                selected=tiny.VILLAGES[2])
+    parsed, problems = parse_view(view_params(view), data.units)
+    assert parsed == view and problems == []
+
+
+def test_empty_query_is_default(data):
+    assert parse_view({}, data.units) == (DEFAULT, [])
+
+
+@pytest.mark.parametrize("params, bad", [
+    ({"region": "999999999999"}, "region"),                       # unknown code
+    ({"region": tiny.VILLAGES[0]}, "region"),                     # a village cannot be a region
+    ({"region": "<script>alert(1)</script>"}, "region"),
+    ({"level": "province"}, "level"),
+    ({"region": tiny.TOWNS[0], "level": "county"}, "level"),      # wrong level for the region
+    ({"year": "2031"}, "year"),
+    ({"year": "20x8"}, "year"),
+    ({"indicator": "${document.title=1}"}, "indicator"),
+    ({"classing": "equal"}, "classing"),
+    ({"status": "exited,<img>"}, "status"),
+    ({"selected": tiny.VILLAGES[0]}, "selected"),                 # not at the shown level
+])
+def test_bad_params_fall_back_and_are_named(data, params, bad):
+    view, problems = parse_view(params, data.units)
+    assert problems == [bad]
+    region = params["region"] if bad != "region" and "region" in params else ROOT
+    expected = show_region(DEFAULT, region)  # every other parameter keeps its default
+    assert view == expected
+
+
+def test_drill_down_and_back_up(data):
+    v1 = drill(DEFAULT, tiny.COUNTY)
+    assert (v1.region, v1.level) == (tiny.COUNTY, "township")
+    v2 = drill(v1, tiny.TOWNS[0])
+    assert (v2.region, v2.level) == (tiny.TOWNS[0], "village")
+    v3 = drill(v2, tiny.VILLAGES[0])
+    assert (v3.region, v3.level, v3.selected) == (tiny.TOWNS[0], "village", tiny.VILLAGES[0])
+    assert [c for c, _ in breadcrumb(v2, data.units)] == [ROOT, tiny.COUNTY, tiny.TOWNS[0]]
+    assert [n for _, n in breadcrumb(v2, data.units)][1:] == ["渠县", "静边镇"]
+    assert show_region(v3, ROOT) == View(level="county", region=ROOT)
+
+
+def test_units_in_view_filters(data):
+    figures = unit_figures(data.units, data.exit_status, 2018)
+    view = View(level="village", region=tiny.COUNTY, year=2018)
+    assert len(units_in_view(figures, view)) == 4
+    assert len(units_in_view(figures, View(level="village", region=tiny.TOWNS[0]))) == 2
+    poor = units_in_view(figures, View(level="village", region=tiny.COUNTY, poor_only=True))
+    assert sorted(poor["code"]) == [tiny.VILLAGES[0], tiny.VILLAGES[2]]
+    exited = units_in_view(figures, View(level="village", statuses=("exited",)))
+    assert list(exited["code"]) == [tiny.VILLAGES[0]]
+    new = units_in_view(unit_figures(data.units, data.exit_status, 2019), View(level="village", mode="new"))
+    assert list(new["code"]) == [tiny.VILLAGES[2]]
+    towns_new = units_in_view(unit_figures(data.units, data.exit_status, 2019), View(level="township", mode="new"))
+    assert list(towns_new["code"]) == [tiny.TOWNS[1]]
+
+
+def test_search_shows_parent_chain_for_duplicates(data):
+    hits = search_units(data.units, "新民")
+    assert hits == [(tiny.VILLAGES[0], "渠县 > 静边镇 > 新民村"), (tiny.VILLAGES[2], "渠县 > 三汇镇 > 新民村")]
+    assert search_units(data.units, "511725101")[0] == (tiny.TOWNS[1], "渠县 > 三汇镇")
+    assert search_units(data.units, "  ") == []
+    view = focus(DEFAULT, tiny.VILLAGES[2])
+    assert (view.region, view.level, view.selected) == (tiny.TOWNS[1], "village", tiny.VILLAGES[2])
+
+
+def test_consistency_flags(data):
+    rows = data.exit_status.copy()
+    # the county claims exit in 2019 while village 3 stays not exited -> flag the county
+    rows.loc[(rows["code"] == tiny.VILLAGES[2]) & (rows["year"] == 2019), "actual_exit_year"] = None
+    f = unit_figures(data.units, rows, 2019).set_index("code")
+    flags = consistency_flags(f)
+    assert flags[tiny.COUNTY] == "county_open_villages"
+    # village 1 exited in 2018 with incidence 0.2 % -> fine; push its remaining poor above 3 %
+    rows2 = data.exit_status.copy()
+    rows2.loc[(rows2["code"] == tiny.VILLAGES[0]) & (rows2["year"] == 2018), "exited_poor"] = 60
+    g = unit_figures(data.units, rows2, 2018).set_index("code")
+    assert consistency_flags(g)[tiny.VILLAGES[0]] == "village_high_incidence"
+    assert consistency_flags(g).notna().sum() == 1
