@@ -27,4 +27,4 @@ for kind, dataset in DATASETS.items():
             t("about.unit"): [c.unit for c in dataset.columns],
             t("about.allowed"): ["、".join(c.allowed) for c in dataset.columns],
             t("about.description"): [c.description for c in dataset.columns],
-        }), hide_index=True, use_container_width=True)
+        }), hide_index=True, width="stretch")

@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 from geo.view import ROOT, breadcrumb, drill, focus, search_units, show_region
 from layers.base import fit_view
 from ui import maps
+from ui.export import export_panel
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -27,7 +28,7 @@ chain = breadcrumb(view, data.units)
 crumbs = st.columns(len(chain) + 4, gap="small")
 for column, (code, name) in zip(crumbs, chain):
     label = t("app.city") if code == ROOT else name
-    if column.button(label, key=f"crumb.{code}", disabled=code == view.region, use_container_width=True):
+    if column.button(label, key=f"crumb.{code}", disabled=code == view.region, width="stretch"):
         state.go(show_region(view, code))
 
 with st.expander(t("exit.search")):
@@ -64,7 +65,7 @@ if clicked:
 
 table = maps.view_table(prepared, data.units)
 st.subheader(t("exit.table_title", count=len(table)))
-st.dataframe(table, hide_index=True, use_container_width=True, key="exit.table")
+st.dataframe(table, hide_index=True, width="stretch", key="exit.table")
 csv_bytes, xlsx_bytes = maps.downloads(view)
 name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
 left, right, _ = st.columns([1, 1, 4])
@@ -73,3 +74,4 @@ left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv
 right.download_button(t("exit.download_xlsx"), xlsx_bytes, f"{name}.xlsx",
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       key="exit.xlsx", on_click="ignore")
+export_panel(view)

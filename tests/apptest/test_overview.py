@@ -1,0 +1,66 @@
+"""Landing page 总览 on the bundled demo and on broken datasets."""
+import pandas as pd
+import pytest
+
+from tests import tiny
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+def test_landing_shows_kpis_for_the_latest_year(open_page):
+    at = open_page()
+    assert not at.exception
+    assert at.title[0].value == "达州市脱贫攻坚进度总览"
+    kpi = metrics(at)
+    assert kpi["贫困县摘帽"] == "7 / 7"
+    assert kpi["贫困发生率"] == "0.00%"
+    assert any("演示数据" in w.value for w in at.sidebar.warning)
+    assert "截至 2020 年底" in at.caption[0].value
+
+
+def test_year_slider_changes_the_as_of_view(open_page):
+    at = open_page()
+    at.sidebar.select_slider(key="year").set_value(2017).run()
+    kpi = metrics(at)
+    assert kpi["贫困县摘帽"] == "1 / 7"          # 通川区 exited in 2017
+    assert kpi["剩余贫困人口"] != metrics(open_page())["剩余贫困人口"]
+    assert at.query_params["year"] == ["2017"] or at.query_params["year"] == "2017"
+
+
+def test_year_from_the_url(open_page):
+    at = open_page(params={"year": "2018"})
+    assert metrics(at)["贫困县摘帽"] == "5 / 7"
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    ("missing_file", ["sites.csv", "找不到数据文件"]),
+    ("missing_column", ["exit_status.csv", "rural_population", "缺少必需的列"]),
+    ("duplicate", ["exit_status.csv", "第 4 行", "代码重复"]),
+    ("wrong_level", ["sites.csv", "第 2 行", "township_code", "层级"]),
+    ("corrupt", ["units.gpkg", "损坏"]),
+])
+def test_broken_data_gives_a_chinese_error_without_traceback(open_page, tmp_path, breakage, expected):
+    folder = tiny.write_folder(tmp_path / "d")
+    if breakage == "missing_file":
+        (folder / "sites.csv").unlink()
+    elif breakage == "missing_column":
+        pd.read_csv(folder / "exit_status.csv", dtype=str).drop(columns="rural_population").to_csv(
+            folder / "exit_status.csv", index=False)
+    elif breakage == "duplicate":
+        frame = pd.read_csv(folder / "exit_status.csv", dtype=str)
+        pd.concat([frame.iloc[:2], frame.iloc[[1]], frame.iloc[2:]]).to_csv(folder / "exit_status.csv", index=False)
+    elif breakage == "wrong_level":
+        frame = pd.read_csv(folder / "sites.csv", dtype=str)
+        frame.loc[0, "township_code"] = tiny.VILLAGES[0]
+        frame.to_csv(folder / "sites.csv", index=False)
+    elif breakage == "corrupt":
+        (folder / "units.gpkg").write_bytes(b"\0garbage" * 100)
+    for page in (None, "pages/exit_map.py"):
+        at = open_page(page, data=folder)
+        assert not at.exception
+        message = at.error[0].value
+        for fragment in expected:
+            assert fragment in message, message
+        assert "Traceback" not in message
