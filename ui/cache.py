@@ -11,17 +11,31 @@ import streamlit as st
 
 from geo import schema
 from geo.aggregate import unit_figures
+from geo.ingest.store import Store
 from geo.read import Bundle, read_bundle
-from geo.simplify import display_units
+from geo.simplify import FINE_TOLERANCE, display_units
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_FOLDER = ROOT / "data" / "demo"
 DATA_ENV = "PORTAL_DATA_DIR"
 
 
+STORE_ENV = "PORTAL_STORE_DIR"
+DEFAULT_STORE = ROOT / "var" / "datasets"
+
+
+def store_root() -> Path:
+    """Root of the versioned dataset store (geo.ingest.store): $PORTAL_STORE_DIR, else var/datasets."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE).resolve()
+
+
 def data_folder() -> str:
-    """The active dataset folder: $PORTAL_DATA_DIR, else the bundled demo."""
-    return str(Path(os.environ.get(DATA_ENV) or DEMO_FOLDER).resolve())
+    """The active dataset folder: $PORTAL_DATA_DIR, else the store's active version, else the
+    bundled demo."""
+    if os.environ.get(DATA_ENV):
+        return str(Path(os.environ[DATA_ENV]).resolve())
+    active = Store(store_root()).active_folder()
+    return str((active or DEMO_FOLDER).resolve())
 
 
 def is_demo(folder: str) -> bool:
@@ -49,14 +63,16 @@ def bundle() -> Bundle:
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
-def _display(folder: str, stamp: tuple, level: str) -> gpd.GeoDataFrame:
-    return display_units(_bundle(folder, stamp).units, level)
+def _display(folder: str, stamp: tuple, level: str, fine: bool) -> gpd.GeoDataFrame:
+    tolerance = FINE_TOLERANCE if fine else None
+    return display_units(_bundle(folder, stamp).units, level, tolerance)
 
 
-def display(level: str) -> gpd.GeoDataFrame:
-    """Simplified, rounded EPSG:4326 polygons of one level, computed once per dataset."""
+def display(level: str, *, fine: bool = False) -> gpd.GeoDataFrame:
+    """Coverage-simplified, rounded EPSG:4326 polygons of one level, computed once per dataset;
+    `fine` keeps more detail for close-ups (one township's villages)."""
     folder = data_folder()
-    return _display(folder, stamp(folder), level)
+    return _display(folder, stamp(folder), level, fine)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -12,7 +12,8 @@ import streamlit as st
 from geo.consistency import consistency_flags
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import View, units_in_view
+from geo.codes import code_level
+from geo.view import ROOT, View, units_in_view
 from layers.base import base_map
 from layers.styling import Styled, format_value, style_view
 from layers.units_layer import LayerStyle, features_json, units_group
@@ -56,7 +57,8 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
     figures = cache.figures(view.year)
     rows = units_in_view(figures, view).copy()
     rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
-    shapes = join_rows(cache.display(view.level), rows)
+    close_up = view.region != ROOT and code_level(view.region) == "township"
+    shapes = join_rows(cache.display(view.level, fine=close_up), rows)
     rows = pd.DataFrame(shapes.drop(columns="geometry"))
     styled = style_view(rows, view.indicator, view.classing, status_labels=group("status"),
                         title=t(f"indicator.{view.indicator}"))
