@@ -5,8 +5,19 @@ import math
 from collections.abc import Sequence
 
 import folium
+from branca.element import MacroElement, Template
 
 from layers.offline import STATIC_URL, make_offline
+
+class MetricScale(MacroElement):
+    """A metric-only scale bar (folium's control_scale also draws miles)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
 
 PORTAL_JS = STATIC_URL + "portal/portal.js"
 PORTAL_CSS = STATIC_URL + "portal/portal.css"
@@ -20,8 +31,9 @@ def base_map(bounds: Sequence[float], *, height: str = "100%") -> folium.Map:
     base map's script changes; views change layers, centre and zoom instead."""
     minx, miny, maxx, maxy = bounds
     m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True,
-                   control_scale=True, zoom_snap=0.25, height=height)
+                   zoom_snap=0.25, height=height, attributionControl=False)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    m.add_child(MetricScale())
     m = make_offline(m)
     m.default_js = [*m.default_js, ("portal_js", PORTAL_JS)]
     m.default_css = [*m.default_css, ("portal_css", PORTAL_CSS)]

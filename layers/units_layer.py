@@ -100,7 +100,7 @@ var {{ this.get_name() }} = portalUnits({{ this.data }}, {{ this.options }}).add
 
     def __init__(self, data: str, *, style: LayerStyle, fields: Sequence[str],
                  legend: LegendSpec | None = None, flag_text: str | None = None,
-                 selected: str | None = None):
+                 selected: str | None = None, fit: bool = True):
         super().__init__()
         self._name = "UnitsLayer"
         self.data = data
@@ -110,7 +110,7 @@ var {{ this.get_name() }} = portalUnits({{ this.data }}, {{ this.options }}).add
             "fields": list(fields), "line": _color(style.line), "weight": style.weight,
             "fillOpacity": style.fill_opacity, "flagColor": _color(style.flag_color),
             "flagWeight": style.flag_weight, "selectedColor": _color(style.selected_color),
-            "selected": selected, "flagText": flag_text,
+            "selected": selected, "flagText": flag_text, "fit": fit,
             "legend": legend.to_json() if legend else None,
         }
         self.options = script_safe_json(options)
@@ -118,11 +118,12 @@ var {{ this.get_name() }} = portalUnits({{ this.data }}, {{ this.options }}).add
 
 def units_group(data: str, *, name: str, style: LayerStyle, fields: Sequence[str],
                 legend: LegendSpec | None = None, flag_text: str | None = None,
-                selected: str | None = None) -> folium.FeatureGroup:
-    """A FeatureGroup holding one UnitsLayer (usable as st_folium's feature_group_to_add)."""
+                selected: str | None = None, fit: bool = True) -> folium.FeatureGroup:
+    """A FeatureGroup holding one UnitsLayer (usable as st_folium's feature_group_to_add);
+    `fit` makes the map fit the layer each time it is added (i.e. for every new view)."""
     group = folium.FeatureGroup(name=name)
     group.add_child(UnitsLayer(data, style=style, fields=fields, legend=legend,
-                               flag_text=flag_text, selected=selected))
+                               flag_text=flag_text, selected=selected, fit=fit))
     return group
 
 

@@ -6,7 +6,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.view import ROOT, breadcrumb, drill, focus, search_units, show_region
-from layers.base import fit_view
 from ui import maps
 from ui.export import export_panel
 from ui.setup import load_bundle, setup_page
@@ -51,9 +50,8 @@ flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:
     st.warning(t("exit.flag_count", count=flagged))
 
-center, zoom = fit_view(prepared.bounds or maps.city_bounds(), 900, maps.MAP_HEIGHT)
 event = st_folium(maps.new_base_map(), key="exit_map", feature_group_to_add=maps.layer(prepared, view),
-                  center=center, zoom=zoom, height=maps.MAP_HEIGHT, use_container_width=True,
+                  height=maps.MAP_HEIGHT, use_container_width=True,
                   returned_objects=["last_active_drawing", "last_object_clicked"])
 clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
 if clicked:

@@ -1,5 +1,5 @@
 /* Portal map layers: units styled per feature, tooltips and legends built with textContent
-   (names from data never reach innerHTML). Loaded by every map page from /app/static/. */
+   (names from data never reach innerHTML). Loaded by every map page from the portal's static folder. */
 (function () {
   "use strict";
 
@@ -86,6 +86,14 @@
     });
     group.addLayer(units);
     if (opts.legend) { group.addLayer(new PortalLegend(opts.legend)); }
+    if (opts.fit) {
+      /* Fit the map to this layer whenever it is (re)added: a new view is a new layer, while
+         reruns that do not change the view leave the layer, and the user's pan/zoom, alone. */
+      group.on("add", function (e) {
+        var bounds = units.getBounds();
+        if (bounds.isValid()) { e.target._map.fitBounds(bounds, {padding: [12, 12], animate: false}); }
+      });
+    }
     return group;
   };
 })();

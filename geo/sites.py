@@ -1,0 +1,242 @@
+"""Relocation sites (易地扶贫搬迁集中安置点): data-quality checks, per-site figures, geodesic
+accessibility, filters and headline figures.
+
+Site coordinates are CGCS2000 (EPSG:4490) longitude/latitude; the boundaries leave geo/ in
+EPSG:4326. The two datums differ by centimetres, far below anything shown, so points are used
+as given. Distances are geodesic on GRS80 (CGCS2000's ellipsoid), never planar degrees.
+
+Bad rows are kept: `site_quality` lists every problem with the site and the field; a site whose
+coordinates are missing, out of range or swapped stays in every table but is not drawn.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from geo.schema import CODE, LEVEL, NAME, SITE_STAGES, YEAR
+
+GEOD = Geod(ellps="GRS80")
+COUNTS = ("planned_households", "moved_households", "planned_persons", "moved_persons", "jobs_found")
+SUPPORT_ITEMS = ("jobs", "industry", "school", "clinic")  # follow-up support (后续扶持)
+QUALITY_COLUMNS = ["site_id", NAME, "field", "rule", "value"]
+COORDS = "lon/lat"  # the `field` of problems that concern the point as a whole
+_CANDIDATES = 8     # nearest candidates by a planar estimate, then measured geodesically
+
+
+def geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
+    """Geodesic distance in metres on GRS80 (scalars or arrays, broadcast)."""
+    lon1, lat1, lon2, lat2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (lon1, lat1, lon2, lat2)))
+    _, _, dist = GEOD.inv(lon1.ravel(), lat1.ravel(), lon2.ravel(), lat2.ravel())
+    return np.asarray(dist, dtype=float).reshape(lon1.shape)
+
+
+def nearest_m(points: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each (lon, lat) in `points` the geodesic distance (m) to the nearest of `targets` and
+    its row position; NaN / -1 for points with NaN coordinates or when there are no targets.
+
+    Candidates are preselected with an equirectangular estimate (a few per point), then measured
+    on the ellipsoid, so the answer is the geodesic minimum without an n x m geodesic matrix."""
+    points = np.asarray(points, dtype=float).reshape(-1, 2)
+    targets = np.asarray(targets, dtype=float).reshape(-1, 2)
+    dist = np.full(len(points), np.nan)
+    index = np.full(len(points), -1, dtype=int)
+    valid = ~np.isnan(points).any(axis=1)
+    if not len(targets) or not valid.any():
+        return dist, index
+    p = points[valid]
+    coslat = np.cos(np.radians(p[:, 1]))[:, None]
+    dx = (targets[None, :, 0] - p[:, None, 0]) * coslat
+    dy = targets[None, :, 1] - p[:, None, 1]
+    k = min(_CANDIDATES, len(targets))
+    candidates = np.argpartition(dx * dx + dy * dy, k - 1, axis=1)[:, :k]
+    measured = geodesic_m(np.repeat(p[:, 0], k), np.repeat(p[:, 1], k),
+                          targets[candidates.ravel(), 0], targets[candidates.ravel(), 1]).reshape(-1, k)
+    best = measured.argmin(axis=1)
+    dist[valid] = measured[np.arange(len(p)), best]
+    index[valid] = candidates[np.arange(len(p)), best]
+    return dist, index
+
+
+def village_points(units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """code, lon, lat of every village's representative point (inside the polygon), EPSG:4326."""
+    if units.crs is None:
+        raise ValueError("units have no CRS")
+    villages = units.loc[units[LEVEL] == "village"].to_crs("EPSG:4326")
+    points = shapely.point_on_surface(villages.geometry.values)
+    return pd.DataFrame({CODE: villages[CODE].to_numpy(), "lon": shapely.get_x(points),
+                         "lat": shapely.get_y(points)})
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or value is pd.NA or value != value else float(value)
+
+
+def _point_checks(sites: pd.DataFrame, units: gpd.GeoDataFrame) -> tuple[pd.Series, list[tuple]]:
+    """(drawable per site, problems) for the coordinates of every site."""
+    shapes = units.to_crs("EPSG:4326").set_index(CODE).geometry
+    minx, miny, maxx, maxy = shapes.total_bounds
+    drawable = pd.Series(False, index=sites.index)
+    problems = []
+    for index, row in sites.iterrows():
+        lon, lat = _number(row["lon"]), _number(row["lat"])
+        site = (row["site_id"], row[NAME])
+        if lon is None or lat is None:
+            for column, value in (("lon", lon), ("lat", lat)):
+                if value is None:
+                    problems.append((*site, column, "coords_missing", None))
+            continue
+        value = f"{lon}, {lat}"
+        township = shapes.get(row["township_code"])
+        here, swapped = shapely.Point(lon, lat), shapely.Point(lat, lon)
+        inside = township is not None and township.covers(here)
+        in_extent = minx <= lon <= maxx and miny <= lat <= maxy
+        swapped_fits = (township is not None and township.covers(swapped)) or (
+            minx <= lat <= maxx and miny <= lon <= maxy)
+        if not inside and not in_extent and swapped_fits:
+            problems.append((*site, COORDS, "coords_swapped", value))
+        elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            problems.append((*site, COORDS, "coords_out_of_range", value))
+        else:
+            drawable[index] = True
+            if not inside:
+                problems.append((*site, COORDS, "outside_township", value))
+    return drawable, problems
+
+
+def _count_checks(sites: pd.DataFrame) -> list[tuple]:
+    problems = []
+    for row in sites.itertuples(index=False):
+        site = (row.site_id, getattr(row, NAME))
+        for column in COUNTS:
+            value = _number(getattr(row, column))
+            if value is not None and value < 0:
+                problems.append((*site, column, "count_negative", int(value)))
+        for moved, planned in (("moved_households", "planned_households"), ("moved_persons", "planned_persons")):
+            m, p = _number(getattr(row, moved)), _number(getattr(row, planned))
+            if m is not None and p is not None and m > p >= 0:
+                problems.append((*site, moved, "moved_exceeds_planned", f"{int(m)} > {int(p)}"))
+        moved = _number(row.moved_households)
+        if row.stage in ("not_started", "building") and moved is not None and moved > 0:
+            problems.append((*site, "stage", "stage_inconsistent", row.stage))
+    return problems
+
+
+def site_quality(sites: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """One row per problem: site_id, name, field, rule, value. Checks missing / out-of-range /
+    swapped coordinates, points outside the claimed township, negative counts, moved > planned
+    and moved-in households at a site not yet completed. Inputs unchanged; never raises for
+    bad values."""
+    _, problems = _point_checks(sites, units)
+    problems += _count_checks(sites)
+    order = {site: i for i, site in enumerate(sites["site_id"])}
+    frame = pd.DataFrame(problems, columns=QUALITY_COLUMNS)
+    frame["value"] = frame["value"].astype(object).map(
+        lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+    frame = frame.assign(_order=frame["site_id"].map(order)).sort_values("_order", kind="stable")
+    return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def _flag(value: object) -> bool | None:
+    return None if value is None or value is pd.NA else bool(value)
+
+
+def _support_missing(row) -> tuple[str, ...]:
+    jobs = _number(row["jobs_found"])
+    values = {"jobs": None if jobs is None else jobs > 0, "industry": _flag(row["industry"]),
+              "school": _flag(row["school_nearby"]), "clinic": _flag(row["clinic_nearby"])}
+    return tuple(item for item in SUPPORT_ITEMS if not values[item])
+
+
+def service_targets(services: pd.DataFrame, points: pd.DataFrame, year: int, item: str) -> pd.DataFrame:
+    """Village points whose services row of `year` has `item` (clinic, road, ...) = true."""
+    rows = services.loc[(services[YEAR] == year) & (services[item] == True).fillna(False).astype(bool)]  # noqa: E712
+    return points.loc[points[CODE].isin(set(rows[CODE]))].reset_index(drop=True)
+
+
+def site_figures(sites: pd.DataFrame, units: gpd.GeoDataFrame, services: pd.DataFrame,
+                 year: int) -> pd.DataFrame:
+    """One row per site (all of them, bad ones included) with county/township codes and names,
+    occupancy, follow-up support gaps, geodesic metres to the nearest village with a clinic and
+    with a hardened road in `year`, `drawable` and the number of data-quality problems."""
+    names = dict(zip(units[CODE], units[NAME]))
+    out = sites.copy()
+    out["county_code"] = out["township_code"].str.slice(0, 6) + "000000"
+    out["county_name"] = out["county_code"].map(names)
+    out["township_name"] = out["township_code"].map(names)
+    planned = out["planned_households"].astype("Float64")
+    moved = out["moved_households"].astype("Float64")
+    out["occupancy"] = (moved / planned.where(planned > 0)).where(moved >= 0)
+    out["support_missing"] = [_support_missing(row) for _, row in out.iterrows()]
+    out["lacks_support"] = out["support_missing"].map(bool)
+    drawable, _ = _point_checks(sites, units)
+    out["drawable"] = drawable.to_numpy()
+    xy = np.array(out[["lon", "lat"]].astype("float64").to_numpy(), dtype=float, copy=True)
+    xy[~out["drawable"].to_numpy()] = np.nan
+    points = village_points(units)
+    for item, column in (("clinic", "clinic_m"), ("road", "road_m")):
+        targets = service_targets(services, points, year, item)
+        out[column], _ = nearest_m(xy, targets[["lon", "lat"]].to_numpy())
+    quality = site_quality(sites, units)
+    out["problems"] = out["site_id"].map(quality["site_id"].value_counts()).fillna(0).astype(int)
+    return out
+
+
+@dataclass(frozen=True)
+class SiteFilter:
+    """What the relocation page filters on; empty / None means no filter."""
+
+    region_prefix: str = ""
+    stages: tuple[str, ...] = ()
+    occupancy_below: float | None = None   # fraction, e.g. 0.8
+    lacking_support: bool = False
+
+
+def filter_sites(figures: pd.DataFrame, rule: SiteFilter) -> pd.DataFrame:
+    """Rows of `site_figures` that pass `rule` (sites of unknown occupancy pass an occupancy
+    filter: a planner must look at them)."""
+    keep = figures["township_code"].str.startswith(rule.region_prefix)
+    if rule.stages:
+        unknown = set(rule.stages) - set(SITE_STAGES)
+        if unknown:
+            raise ValueError(f"unknown stages {sorted(unknown)}; allowed {SITE_STAGES}")
+        keep &= figures["stage"].isin(rule.stages)
+    if rule.occupancy_below is not None:
+        keep &= (figures["occupancy"] < rule.occupancy_below).fillna(True).astype(bool)
+    if rule.lacking_support:
+        keep &= figures["lacks_support"]
+    return figures.loc[keep.astype(bool)]
+
+
+@dataclass(frozen=True)
+class SiteKpis:
+    sites: int
+    planned_households: int
+    moved_households: int
+    planned_persons: int
+    moved_persons: int
+
+    @property
+    def occupancy(self) -> float | None:
+        return self.moved_households / self.planned_households if self.planned_households > 0 else None
+
+
+def site_kpis(figures: pd.DataFrame) -> SiteKpis:
+    """Totals over the given sites; negative (invalid) counts are left out of the sums."""
+    def total(column: str) -> int:
+        values = figures[column].astype("Float64")
+        return int(values.where(values >= 0).sum(skipna=True))
+    return SiteKpis(len(figures), total("planned_households"), total("moved_households"),
+                    total("planned_persons"), total("moved_persons"))
+
+
+def beyond(figures: pd.DataFrame, limit_m: float) -> pd.Series:
+    """True where the nearest clinic or hardened-road village is farther than `limit_m` (or
+    there is none at all for a drawable site)."""
+    far = (figures["clinic_m"] > limit_m) | (figures["road_m"] > limit_m)
+    none = figures["drawable"] & (figures["clinic_m"].isna() | figures["road_m"].isna())
+    return (far | none).astype(bool)

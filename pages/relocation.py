@@ -1,0 +1,145 @@
+"""易地搬迁: relocation sites over county / township boundaries (drill-down and deep links as on
+the exit-progress page), filters, KPI cards, accessibility, the site table and the data-quality
+list."""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.schema import SITE_STAGES
+from geo.sites import SiteFilter, beyond, filter_sites, site_kpis
+from geo.view import drill, region_prefix
+from layers.base import fit_view
+from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
+from ui import maps
+from ui import pages_support as ps
+from ui.setup import load_bundle, setup_page
+from ui.state import ViewState
+from ui.text import TEXT, group, t
+
+PAGE = "relocation"
+DEFAULT_KM, DEFAULT_OCC = 5.0, 80
+
+setup_page("nav.relocation")
+data = load_bundle()
+state = ViewState(PAGE)
+s = st.session_state
+url = {name: ps.first_run_param(state, name) for name in ("stage", "occ", "support", "km", "exit")}
+problems = state.start(data.units)
+if url["stage"] is not None:
+    stages = [v for v in url["stage"].split(",") if v]
+    if set(stages) <= set(SITE_STAGES):
+        s[state.key("stages")] = stages
+    else:
+        problems.append("stage")
+if url["occ"] is not None:
+    ok = url["occ"].isdigit() and 0 < int(url["occ"]) <= 100
+    s[state.key("occ_on")], s[state.key("occ")] = (True, int(url["occ"])) if ok else (False, DEFAULT_OCC)
+    if not ok:
+        problems.append("occ")
+for name, key in (("support", "support"), ("exit", "exit_layer")):
+    if url[name] is not None:
+        if url[name] in ("0", "1"):
+            s[state.key(key)] = url[name] == "1"
+        else:
+            problems.append(name)
+if url["km"] is not None:
+    try:
+        s[state.key("km")] = min(50.0, max(0.5, float(url["km"])))
+    except ValueError:
+        problems.append("km")
+
+view = ps.region_sidebar(state, data.units)
+sb = st.sidebar
+sb.divider()
+sb.subheader(t("reloc.filters"))
+stage_filter = sb.multiselect(t("reloc.stage"), list(SITE_STAGES), key=state.key("stages"),
+                              format_func=lambda v: t(f"stage.{v}"))
+occ_on = sb.toggle(t("reloc.occupancy_on"), key=state.key("occ_on"))
+occ = sb.slider(t("reloc.occupancy_below"), 5, 100, DEFAULT_OCC, 5, key=state.key("occ"), disabled=not occ_on)
+lacking = sb.toggle(t("reloc.lacking_support"), key=state.key("support"))
+limit_km = sb.slider(t("reloc.distance"), 0.5, 50.0, DEFAULT_KM, 0.5, key=state.key("km"),
+                     help=t("reloc.distance_help"))
+exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
+ps.publish(view, {"stage": ",".join(stage_filter), "occ": str(occ) if occ_on else "",
+                  "support": "1" if lacking else "", "km": f"{limit_km:g}" if limit_km != DEFAULT_KM else "",
+                  "exit": "1" if exit_layer else ""})
+
+st.title(t("reloc.title"))
+if problems:
+    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+ps.breadcrumb_buttons(state, view, data.units)
+
+every = ps.sites(view.year)
+shown = filter_sites(every, SiteFilter(region_prefix(view.region), tuple(stage_filter),
+                                       occ / 100 if occ_on else None, bool(lacking)))
+far = beyond(shown, limit_km * 1000)
+
+kpis = site_kpis(shown)
+cards = st.columns([1, 1.7, 1.7, 1, 1])
+cards[0].metric(t("reloc.kpi_sites"), f"{kpis.sites:,}")
+cards[1].metric(t("reloc.kpi_households"), t("kpi.of", done=f"{kpis.moved_households:,}",
+                                              total=f"{kpis.planned_households:,}"))
+cards[2].metric(t("reloc.kpi_persons"), t("kpi.of", done=f"{kpis.moved_persons:,}", total=f"{kpis.planned_persons:,}"))
+cards[3].metric(t("reloc.kpi_occupancy"), ps.pct(kpis.occupancy) or t("kpi.none"))
+cards[4].metric(t("reloc.kpi_far"), f"{int(far.sum()):,}")
+
+flags = ps.site_flags(far, shown["problems"] > 0)
+fields = {
+    t("site.name"): shown["name"],
+    t("site.township"): shown["county_name"].fillna("") + " " + shown["township_name"].fillna(""),
+    t("site.stage"): shown["stage"].map(group("stage")),
+    t("site.households"): shown["moved_households"].astype(str) + " / " + shown["planned_households"].astype(str),
+    t("site.persons"): shown["moved_persons"].astype(str) + " / " + shown["planned_persons"].astype(str),
+    t("site.occupancy"): shown["occupancy"].map(ps.pct),
+    t("site.jobs_found"): shown["jobs_found"].map(ps.count),
+    t("site.industry"): shown["industry"].map(ps.flag_value),
+    t("site.school"): shown["school_nearby"].map(ps.flag_value),
+    t("site.clinic"): shown["clinic_nearby"].map(ps.flag_value),
+    t("site.clinic_dist"): shown["clinic_m"].map(ps.km),
+    t("site.road_dist"): shown["road_m"].map(ps.km),
+}
+drawn = shown.loc[shown["drawable"]]
+largest = float(every["planned_households"].astype("Float64").fillna(0).max()) if len(every) else 0.0
+legend = SitesLegend(t("legend.stage"), group("stage"), t("legend.size"),
+                     size_steps(largest, TEXT["legend.size_item"]),
+                     t("legend.site_flag"))
+site_data = sites_json(drawn, [f.loc[drawn.index] for f in fields.values()], flags.loc[drawn.index],
+                       marker_radius(drawn["planned_households"], largest))
+prepared = maps.prepare(view)
+groups = [ps.boundary_layer(prepared)]
+if exit_layer:
+    groups.append(maps.layer(prepared, view))
+groups.append(sites_group(site_data, name=t("layer.sites"), fields=list(fields), legend=legend))
+
+st.caption(t("reloc.click_hint") + t("layer.control_hint"))
+if not len(shown):
+    st.info(t("reloc.empty"))
+hidden = int((~shown["drawable"]).sum())
+if hidden:
+    st.warning(t("reloc.not_drawn", count=hidden))
+center, zoom = fit_view(prepared.bounds or maps.city_bounds(), 900, maps.MAP_HEIGHT)
+event = st_folium(maps.new_base_map(), key="relocation_map", feature_group_to_add=groups,
+                  layer_control=ps.layer_control(), center=center, zoom=zoom, height=maps.MAP_HEIGHT,
+                  use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
+clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+if clicked:
+    click_id = (clicked, str((event or {}).get("last_object_clicked")))
+    if s.get(state.key("last_click")) != click_id:
+        s[state.key("last_click")] = click_id
+        if clicked in set(prepared.rows["code"]):
+            state.go(drill(view, clicked))
+
+table = ps.site_table(shown, far)
+st.subheader(t("reloc.table_title", count=len(table)))
+st.dataframe(table, hide_index=True, width="stretch", key=state.key("table"))
+ps.download_buttons(table, t("reloc.file_name", region=view.region), key=state.key("download"),
+                    code_columns=[t("site.site_id")], sheet=t("reloc.title"))
+
+in_region = set(every.loc[every["township_code"].str.startswith(region_prefix(view.region)), "site_id"])
+issues = ps.quality_table(ps.quality(), in_region)
+st.subheader(t("reloc.quality_title", count=len(issues)))
+if len(issues):
+    st.dataframe(issues, hide_index=True, width="stretch", key=state.key("quality"))
+else:
+    st.success(t("reloc.quality_none"))

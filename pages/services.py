@@ -1,0 +1,168 @@
+"""基础设施: village service coverage (one switchable layer per service), the gap-count map,
+一低五有 / 乡三有 / 一低三有 with reasons, the ranked to-do list and gaps closing over the years."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
+from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
+from geo.view import focus, region_prefix
+from layers.base import fit_view
+from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
+from ui import maps
+from ui import pages_support as ps
+from ui.setup import load_bundle, setup_page
+from ui.state import ViewState
+from ui.text import t
+
+PAGE = "services"
+
+setup_page("nav.services")
+data = load_bundle()
+state = ViewState(PAGE)
+s = st.session_state
+url = {name: ps.first_run_param(state, name) for name in ("layers", "sort", "exit")}
+problems = state.start(data.units)
+if url["layers"] is not None:
+    wanted = [v for v in url["layers"].split(",") if v]
+    if set(wanted) <= set(ITEMS):
+        s[state.key("layers")] = wanted
+    else:
+        problems.append("layers")
+if url["sort"] is not None:
+    if url["sort"] in TODO_SORTS:
+        s[state.key("sort")] = url["sort"]
+    else:
+        problems.append("sort")
+if url["exit"] is not None:
+    if url["exit"] in ("0", "1"):
+        s[state.key("exit_layer")] = url["exit"] == "1"
+    else:
+        problems.append("exit")
+
+view = ps.region_sidebar(state, data.units, fixed_level="village")
+sb = st.sidebar
+sb.divider()
+chosen = sb.multiselect(t("svc.layers"), list(ITEMS), key=state.key("layers"), format_func=ps.item_label,
+                        help=t("svc.layers_help"))
+exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
+sort = s.get(state.key("sort"), TODO_SORTS[0])
+ps.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS[0] else "",
+                  "exit": "1" if exit_layer else ""})
+
+st.title(t("svc.title"))
+if problems:
+    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+ps.breadcrumb_buttons(state, view, data.units, fixed_level="village")
+
+prefix = region_prefix(view.region)
+names = dict(zip(data.units[CODE], data.units[NAME]))
+region_name = t("app.city") if not prefix else names[view.region]
+villages = in_region(ps.villages(view.year), prefix)
+townships = in_region(ps.townships(view.year), prefix)
+reported = villages.loc[villages["reported"]]
+
+cards = st.columns(4)
+cards[0].metric(t("svc.kpi_villages_gaps"), t("kpi.of", done=int((reported["gaps"] > 0).sum()), total=len(villages)))
+cards[1].metric(t("svc.kpi_total_gaps"), f"{int(reported['gaps'].sum()):,}")
+cards[2].metric(t("svc.kpi_compliant"), t("kpi.of", done=int(villages["compliant"].fillna(False).sum()),
+                                           total=len(villages)))
+cards[3].metric(t("svc.kpi_townships"), t("kpi.of", done=int(townships["compliant"].fillna(False).sum()),
+                                           total=len(townships)))
+
+count_format = t("legend.count", label="{label}", count="{count}")
+groups = []
+if exit_layer:
+    groups.append(maps.layer(maps.prepare(view), view))
+classes, gap_data, labels, bounds = ps.village_layer(view.year, view.region, None)
+gap_labels = [t("svc.gap_class", count=n) for n in range(MAX_GAP_CLASS)] + [
+    t("svc.gap_class_max", count=MAX_GAP_CLASS)]
+groups.append(class_layer(gap_data, classes, GAP_COLORS, gap_labels, name=t("svc.gap_layer"), fields=labels,
+                          count_format=count_format, no_data_label=t("status.no_data"), selected=view.selected))
+for item in chosen:
+    item_classes, item_data, item_labels, _ = ps.village_layer(view.year, view.region, item)
+    groups.append(class_layer(item_data, item_classes, (HAS_COLOR, LACKS_COLOR), (t("svc.has"), t("svc.lacks")),
+                              name=ps.item_label(item), fields=item_labels, count_format=count_format,
+                              no_data_label=t("common.unknown"), selected=view.selected))
+
+st.caption(t("svc.click_hint") + t("layer.control_hint"))
+center, zoom = fit_view(bounds or maps.city_bounds(), 900, maps.MAP_HEIGHT)
+event = st_folium(maps.new_base_map(), key="services_map", feature_group_to_add=groups,
+                  layer_control=ps.layer_control(), center=center, zoom=zoom, height=maps.MAP_HEIGHT,
+                  use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
+clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
+if clicked:
+    click_id = (clicked, str((event or {}).get("last_object_clicked")))
+    if s.get(state.key("last_click")) != click_id:
+        s[state.key("last_click")] = click_id
+        if clicked in set(villages[CODE]) and clicked != view.selected:
+            state.go(focus(view, clicked))
+
+if view.selected:
+    row = villages.loc[villages[CODE] == view.selected]
+    if len(row):
+        row = row.iloc[0]
+        reasons = ps.reasons_text(row["reasons"]) or t("svc.compliant")
+        st.info(f"{t('svc.selected', name=row[NAME])}（{row[CODE]}）：{reasons}")
+
+st.subheader(t("svc.coverage_title", region=region_name, year=view.year, count=len(villages)))
+rates = coverage(villages)
+st.dataframe(pd.DataFrame({
+    t("svc.item"): rates["item"].map(ps.item_label),
+    t("svc.count_has"): rates["has"], t("svc.count_lacks"): rates["lacks"],
+    t("svc.count_unknown"): rates["unknown"],
+    t("svc.share"): (rates["share"].astype("Float64") * 100).round(1),
+}), hide_index=True, width="stretch", key=state.key("coverage"))
+
+trend = ps.trend(view.region)
+if len(trend) > 1:
+    st.subheader(t("svc.trend_title"))
+    chart = trend.set_index("year")[["villages_with_gaps", "total_gaps"]].rename(
+        columns={"villages_with_gaps": t("svc.trend_villages"), "total_gaps": t("svc.trend_total")})
+    chart.index = chart.index.astype(str)
+    st.line_chart(chart, height=220)
+
+todo = todo_list(villages, sort=sort)
+st.subheader(t("svc.todo_title", count=len(todo)))
+st.radio(t("svc.todo_sort"), TODO_SORTS, key=state.key("sort"), horizontal=True,
+         format_func=lambda v: t(f"svc.sort.{v}"))
+if len(todo):
+    table = pd.DataFrame({
+        t("svc.rank"): todo["rank"],
+        t("field.code"): todo[CODE].astype(str),
+        t("field.name"): todo[NAME],
+        t("site.county"): todo["county_code"].map(names),
+        t("site.township"): todo[PARENT].map(names),
+        t("svc.gaps"): todo["gaps"],
+        t("svc.missing"): todo["missing"].map(lambda m: "、".join(ps.item_label(i) for i in m)),
+        t("field.remaining_poor"): todo["remaining_poor"],
+        t("svc.compliance"): todo["compliant"].map(lambda c: t("svc.compliant") if c is True else t("svc.not_compliant")),
+        t("svc.reasons"): todo["reasons"].map(ps.reasons_text),
+    })
+    st.dataframe(table, hide_index=True, width="stretch", key=state.key("todo"))
+    ps.download_buttons(table, t("svc.file_todo", region=region_name, year=view.year), key=state.key("download"),
+                        code_columns=[t("field.code")], sheet=t("svc.title"))
+else:
+    st.success(t("svc.todo_none"))
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("svc.township_title", count=len(townships)))
+    st.dataframe(pd.DataFrame({
+        t("field.name"): townships[NAME],
+        **{ps.item_label(item): townships[item].map(ps.flag_value) for item in TOWNSHIP_SERVICES},
+        t("svc.township_compliance"): townships["compliant"].map(lambda c: t("svc.compliant") if c is True else t("svc.not_compliant")),
+        t("svc.reasons"): townships["reasons"].map(ps.reasons_text),
+    }), hide_index=True, width="stretch", key=state.key("townships"))
+with right:
+    st.subheader(t("svc.county_title"))
+    counties = ps.counties(view.year)
+    counties = counties.loc[counties[CODE].str.startswith(prefix[:6])]
+    st.dataframe(pd.DataFrame({
+        t("field.name"): counties[NAME],
+        t("field.incidence_pct"): (counties["incidence"].astype("Float64") * 100).round(2),
+        t("svc.county_compliance"): counties["compliant"].map(lambda c: t("svc.compliant") if c is True else t("svc.not_compliant")),
+        t("svc.reasons"): counties["reasons"].map(ps.reasons_text),
+    }), hide_index=True, width="stretch", key=state.key("counties"))

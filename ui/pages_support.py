@@ -1,0 +1,349 @@
+"""Streamlit glue shared by the relocation (易地搬迁) and services (基础设施) pages: region and
+year widgets on top of ViewState, breadcrumbs, cached site / service tables and layer data,
+Chinese wording of compliance reasons and quality rules, download buttons.
+
+Reuses the exit-progress machinery (ViewState keys, geo.view drill/focus/breadcrumb, ui.maps
+prepare/layer) instead of copying it. Cached functions take plain values.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+import folium
+import pandas as pd
+import streamlit as st
+
+from geo import services as svc
+from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
+from geo.sites import site_figures, site_quality
+from geo.standards import county_compliance
+from geo.table import to_csv_bytes, to_xlsx_bytes
+from geo.view import ROOT, View, breadcrumb, levels_below, region_prefix, show_region, view_params
+from layers.service_layer import gap_classes, item_classes
+from layers.units_layer import LayerStyle, features_json, units_group
+from layers.view_layer import join_rows
+from ui import cache, maps
+from ui.state import ViewState
+from ui.text import t
+
+BOUNDARY_FILL = "#f4f4f4"
+
+
+# --------------------------------------------------------------------------- widgets
+
+def region_sidebar(state: ViewState, units: pd.DataFrame, *, fixed_level: str | None = None) -> View:
+    """County / township / level / year widgets of a page, under the page's ViewState keys (so
+    ViewState.start loads deep links into them). Returns the view (status indicator)."""
+    s = st.session_state
+    counties = units.loc[units[LEVEL] == "county"]
+    names = dict(zip(units[CODE], units[NAME]))
+    sb = st.sidebar
+    sb.subheader(t("exit.region"))
+
+    def region_changed() -> None:
+        s[state.key("township")] = ""
+        s[state.key("level")] = "township" if s[state.key("county")] != ROOT else "county"
+        s[state.key("selected")] = None
+
+    def township_changed() -> None:
+        s[state.key("level")] = "village" if s[state.key("township")] else "township"
+        s[state.key("selected")] = None
+
+    if s.get(state.key("county")) not in [ROOT, *counties[CODE]]:
+        s[state.key("county")] = ROOT
+    county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=state.key("county"),
+                          format_func=lambda c: t("exit.all_counties") if c == ROOT else names[c],
+                          on_change=region_changed)
+    township = ""
+    if county != ROOT:
+        towns = units.loc[(units[LEVEL] == "township") & (units[PARENT] == county), CODE].tolist()
+        if s.get(state.key("township")) not in ["", *towns]:
+            s[state.key("township")] = ""
+        township = sb.selectbox(t("exit.township"), ["", *towns], key=state.key("township"),
+                                format_func=lambda c: t("exit.all_townships") if c == "" else names[c],
+                                on_change=township_changed)
+    region = township or county
+    if fixed_level is None:
+        options = list(levels_below(region))
+        if s.get(state.key("level")) not in options:
+            s[state.key("level")] = options[0]
+        level = sb.radio(t("exit.level"), options, key=state.key("level"), horizontal=True,
+                         format_func=lambda v: t(f"level.{v}"))
+    else:
+        level = s[state.key("level")] = fixed_level
+    if s.get("year") not in YEARS:
+        s["year"] = YEARS[-1]
+    year = sb.select_slider(t("sidebar.year"), options=list(YEARS), key="year", help=t("sidebar.year_help"))
+    selected = s.get(state.key("selected"))
+    if selected and (not selected.startswith(region_prefix(region)) or len(selected) != 12):
+        selected = None
+    return View(level=level, region=region, indicator="status", year=int(year), selected=selected)
+
+
+def first_run_param(state: ViewState, name: str) -> str | None:
+    """A page-specific URL parameter, read once per session (before ViewState.start marks the
+    session ready) so deep links restore page filters too."""
+    if st.session_state.get(state.key("ready")):
+        return None
+    return st.query_params.get(name)
+
+
+def publish(view: View, extra: Mapping[str, str]) -> None:
+    """Write the view and the page's own filters into the URL (a deep link)."""
+    params = {**view_params(view), **{k: v for k, v in extra.items() if v not in (None, "")}}
+    for name in ("indicator", "classing", "mode"):
+        params.pop(name, None)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+
+
+def breadcrumb_buttons(state: ViewState, view: View, units: pd.DataFrame, *,
+                       fixed_level: str | None = None) -> None:
+    """City > county > township buttons; a click shows that region (like the exit page)."""
+    chain = breadcrumb(view, units)
+    columns = st.columns(len(chain) + 4, gap="small")
+    for column, (code, name) in zip(columns, chain):
+        label = t("app.city") if code == ROOT else name
+        if column.button(label, key=f"{state.page}.crumb.{code}", disabled=code == view.region,
+                         width="stretch"):
+            target = show_region(view, code)
+            state.go(replace(target, level=fixed_level) if fixed_level else target)
+
+
+def download_buttons(table: pd.DataFrame, name: str, *, key: str, code_columns: Iterable[str] = (),
+                     sheet: str = "Sheet1") -> None:
+    """CSV (UTF-8 with BOM) and XLSX (codes as text) buttons for `table`."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("pages.download_csv"), to_csv_bytes(table), f"{name}.csv", "text/csv",
+                         key=f"{key}.csv", on_click="ignore")
+    right.download_button(t("pages.download_xlsx"), to_xlsx_bytes(table, text_columns=code_columns, sheet=sheet),
+                          f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key}.xlsx", on_click="ignore")
+
+
+# --------------------------------------------------------------------------- wording
+
+def item_label(item: str) -> str:
+    return t(f"svc.item.{item}")
+
+
+def reason_text(reason: tuple[str, dict]) -> str:
+    """One compliance reason in Chinese: ("lacks", {"item": "clinic"}) -> "缺卫生室"."""
+    rule, params = reason
+    if rule == "incidence_high":
+        return t("reason.incidence_high", value=params["value"] * 100)
+    if rule in ("lacks", "item_unknown"):
+        return t(f"reason.{rule}", item=item_label(params["item"]))
+    if rule == "township_fails":
+        return t("reason.township_fails", township=params["township"],
+                 reasons="、".join(reason_text(r) for r in params["reasons"]))
+    return t(f"reason.{rule}")
+
+
+def reasons_text(reasons: object) -> str:
+    if not isinstance(reasons, list):
+        return ""
+    return "；".join(reason_text(r) for r in reasons)
+
+
+def flag_value(value: object) -> str:
+    if value is None or value is pd.NA or value != value:
+        return t("common.unknown")
+    return t("common.yes") if bool(value) else t("common.no")
+
+
+def count(value: object) -> str | None:
+    return None if pd.isna(value) else f"{int(value):,}"
+
+
+def km(metres: object) -> str | None:
+    if metres is None or metres is pd.NA or metres != metres:
+        return None
+    return t("common.km", value=float(metres) / 1000)
+
+
+def pct(share: object) -> str | None:
+    if share is None or share is pd.NA or share != share:
+        return None
+    return t("common.pct", value=float(share) * 100)
+
+
+def site_flags(far: pd.Series, problems: pd.Series) -> pd.Series:
+    """Highlight text per site ('' when none): beyond the distance limit and/or bad data."""
+    words = (t("reloc.far_flag"), t("reloc.problem_flag"))
+    return pd.Series(["；".join(w for w, on in zip(words, pair) if on) for pair in zip(far, problems)],
+                     index=far.index, dtype=object)
+
+
+def site_table(shown: pd.DataFrame, far: pd.Series) -> pd.DataFrame:
+    """The filtered sites with Chinese headers, ids as text, distances in km."""
+    table = pd.DataFrame({
+        t("site.site_id"): shown["site_id"].astype(str),
+        t("site.name"): shown["name"],
+        t("site.county"): shown["county_name"],
+        t("site.township"): shown["township_name"],
+        t("site.stage"): shown["stage"].map(lambda v: t(f"stage.{v}")),
+        t("site.planned_households"): shown["planned_households"],
+        t("site.moved_households"): shown["moved_households"],
+        t("site.planned_persons"): shown["planned_persons"],
+        t("site.moved_persons"): shown["moved_persons"],
+        t("site.occupancy_pct"): (shown["occupancy"].astype("Float64") * 100).round(1),
+        t("site.jobs_found"): shown["jobs_found"],
+        t("site.industry"): shown["industry"].map(flag_value),
+        t("site.school"): shown["school_nearby"].map(flag_value),
+        t("site.clinic"): shown["clinic_nearby"].map(flag_value),
+        t("site.support_missing"): shown["support_missing"].map(
+            lambda items: "、".join(t(f"support.{i}") for i in items)),
+        t("site.clinic_km"): (shown["clinic_m"] / 1000).round(2),
+        t("site.road_km"): (shown["road_m"] / 1000).round(2),
+        t("site.far"): far.map({True: t("common.yes"), False: ""}),
+        t("site.lon"): shown["lon"],
+        t("site.lat"): shown["lat"],
+        t("site.problems"): shown["problems"],
+    })
+    return table.reset_index(drop=True)
+
+
+_QUALITY_FIELDS = {"lon": "site.lon", "lat": "site.lat", "stage": "site.stage",
+                   "planned_households": "site.planned_households", "moved_households": "site.moved_households",
+                   "planned_persons": "site.planned_persons", "moved_persons": "site.moved_persons",
+                   "jobs_found": "site.jobs_found"}
+
+
+def quality_table(problems: pd.DataFrame, site_ids: set[str]) -> pd.DataFrame:
+    """The data-quality list of the given sites, worded in Chinese (field names keep the file's
+    column name in brackets so the user finds the cell)."""
+    rows = problems.loc[problems["site_id"].isin(site_ids)]
+
+    def field(name: str) -> str:
+        if name == "lon/lat":
+            return f"{t('site.lon')}/{t('site.lat')}（lon/lat）"
+        return f"{t(_QUALITY_FIELDS[name])}（{name}）" if name in _QUALITY_FIELDS else name
+
+    return pd.DataFrame({
+        t("quality.site_id"): rows["site_id"].astype(str),
+        t("quality.name"): rows["name"],
+        t("quality.field"): rows["field"].map(field),
+        t("quality.rule"): rows["rule"].map(lambda r: t(f"squality.{r}")),
+        t("quality.value"): rows["value"].fillna(""),
+    }).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- cached data
+
+def _key() -> tuple[str, tuple]:
+    folder = cache.data_folder()
+    return folder, cache.stamp(folder)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _site_figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
+    data = cache.bundle()
+    return site_figures(data.sites, data.units, data.services, year)
+
+
+def sites(year: int) -> pd.DataFrame:
+    """site_figures of the dataset for `year` (distances use that year's services), read-only."""
+    return _site_figures(*_key(), year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _site_quality(folder: str, stamp: tuple) -> pd.DataFrame:
+    data = cache.bundle()
+    return site_quality(data.sites, data.units)
+
+
+def quality() -> pd.DataFrame:
+    """Every data-quality problem of the sites file."""
+    return _site_quality(*_key())
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _villages(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
+    data = cache.bundle()
+    return svc.village_services(data.units, data.services, cache.figures(year), year)
+
+
+def villages(year: int) -> pd.DataFrame:
+    """village_services of `year` (items, gaps, 一低五有 with reasons, remaining poor)."""
+    return _villages(*_key(), year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _townships(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
+    data = cache.bundle()
+    return svc.township_services(data.units, data.services, cache.figures(year), year)
+
+
+def townships(year: int) -> pd.DataFrame:
+    return _townships(*_key(), year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _counties(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
+    data = cache.bundle()
+    figures = cache.figures(year)
+    out = county_compliance(figures, data.services, year)
+    return out.merge(figures[[CODE, NAME, "incidence"]], on=CODE, how="left", validate="one_to_one")
+
+
+def counties(year: int) -> pd.DataFrame:
+    """一低三有 per county with reasons."""
+    return _counties(*_key(), year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _trend(folder: str, stamp: tuple, prefix: str) -> pd.DataFrame:
+    data = cache.bundle()
+    return svc.gap_trend(data.units, data.services, prefix)
+
+
+def trend(region: str) -> pd.DataFrame:
+    return _trend(*_key(), region_prefix(region))
+
+
+def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], item: str | None) -> dict[str, pd.Series]:
+    fields = {t("field.name"): rows[NAME], t("site.township"): rows[PARENT].map(names)}
+    if item is not None:
+        fields[item_label(item)] = rows[item].map(flag_value)
+    fields[t("svc.gaps")] = rows["gaps"].map(lambda v: None if pd.isna(v) else str(int(v)))
+    fields[t("svc.missing")] = rows["missing"].map(lambda m: "、".join(item_label(i) for i in m) or None)
+    fields[t("svc.compliance")] = rows["compliant"].map(
+        lambda c: t("svc.compliant") if c is True else t("svc.not_compliant"))
+    fields[t("svc.reasons")] = rows["reasons"].map(lambda r: reasons_text(r) or None)
+    fields[t("field.remaining_poor")] = rows["remaining_poor"].map(lambda v: None if pd.isna(v) else f"{int(v):,}")
+    return fields
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _village_layer(folder: str, stamp: tuple, year: int, region: str,
+                   item: str | None) -> tuple[pd.Series, str, tuple[str, ...], tuple[float, ...] | None]:
+    rows = svc.in_region(villages(year), region_prefix(region))
+    shapes = join_rows(cache.display("village"), rows)
+    names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
+    classes = gap_classes(shapes["gaps"]) if item is None else item_classes(shapes[item])
+    fields = _village_fields(shapes, names, item)
+    data = features_json(shapes, classes, list(fields.values()))
+    bounds = tuple(float(b) for b in shapes.total_bounds) if len(shapes) else None
+    return classes, data, tuple(fields.keys()), bounds
+
+
+def village_layer(year: int, region: str, item: str | None):
+    """(classes, features JSON, tooltip labels, bounds) of the villages in `region`: the gap
+    count (item None) or has/lacks of one service. Built once per dataset, year, region, item."""
+    return _village_layer(*_key(), year, region, item)
+
+
+# --------------------------------------------------------------------------- layers
+
+def boundary_layer(prepared: maps.Prepared, selected: str | None = None) -> folium.FeatureGroup:
+    """The view's boundaries, neutral fill (clickable for drill-down), from the cached exit data."""
+    colors = (BOUNDARY_FILL,) * max(1, len(prepared.styled.colors))
+    style = LayerStyle(colors=colors, no_data_color=BOUNDARY_FILL, fill_opacity=0.45, weight=1.0)
+    return units_group(prepared.data, name=t("layer.boundaries"), style=style, fields=prepared.fields,
+                       selected=selected)
+
+
+def layer_control() -> folium.LayerControl:
+    return folium.LayerControl(position="topright", collapsed=False)
