@@ -7,6 +7,7 @@ from streamlit_folium import st_folium
 from geo.aggregate import region_kpis
 from geo.view import View
 from ui import cache, maps
+from ui.export import export_panel
 from ui.setup import load_bundle, setup_page, year_slider
 from ui.text import t
 
@@ -29,3 +30,4 @@ prepared = maps.prepare(view)
 st.subheader(t("overview.map_title", year=year))
 st_folium(maps.new_base_map(), key="overview_map", feature_group_to_add=maps.layer(prepared, view),
           height=maps.MAP_HEIGHT, use_container_width=True, returned_objects=[])
+export_panel(view)

@@ -1,0 +1,268 @@
+"""Boundary and point layers from uploads (GeoJSON, zipped Shapefile, GeoPackage): encoding,
+CRS (declared, or confirmed by the user from suggestions), codes, geometry checks and repair
+with consent, placement in China and in the province the codes name.
+
+Every function returns new frames (EPSG:4490, CGCS2000) and reports problems into a Report.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geo import schema
+from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.ingest import crs as crs_tools
+from geo.ingest.encoding import EncodingError, detect_dbf, pyogrio_name
+from geo.ingest.files import Source
+from geo.ingest.report import Report
+from geo.ingest.tables import HEADER_ALIASES, header_key
+from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT
+
+_POLYGONAL = {"Polygon", "MultiPolygon"}
+
+
+@dataclass
+class Layer:
+    """A vector layer read from a Source, before checks; `crs` None when the file declares none."""
+
+    file: str
+    layer: str | None
+    frame: gpd.GeoDataFrame
+    encoding: str | None = None
+
+
+def layer_names(source: Source) -> list[str]:
+    """Layers a user may pick from (GeoPackage: its layers; other formats: one)."""
+    if source.driver != "GPKG":
+        return []
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(source.path)]
+    except Exception:  # GDAL signals corrupt files with several exception types
+        return []
+
+
+def read_layer(source: Source, report: Report, *, layer: str | None = None) -> Layer | None:
+    """Read one layer with pyogrio. Shapefile text is decoded in the detected encoding (the .cpg
+    is checked, not trusted); the choice is reported."""
+    where = {"sheet": layer} if layer else {}
+    encoding = None
+    if source.driver == "ESRI Shapefile":
+        try:
+            decision = detect_dbf(source.path)
+        except EncodingError as exc:
+            report.add(source.name, "encoding_unknown", value=str(exc) or None, **where)
+            return None
+        encoding = decision.encoding
+        if decision.overruled:
+            report.add(source.name, "cpg_wrong", severity="warning", value=decision.declared,
+                       detail={"encoding": encoding}, **where)
+        report.add(source.name, "encoding_chosen", severity="info", value=encoding, **where)
+    try:
+        frame = pyogrio.read_dataframe(source.path, layer=layer,
+                                       encoding=pyogrio_name(encoding) if encoding else None,
+                                       on_invalid="ignore")
+    except Exception:  # corrupt or unreadable: GDAL raises several types
+        report.add(source.name, "file_corrupt", **where)
+        return None
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype).startswith(("string", "str")):
+            bad = frame[column].astype("string").str.contains("\ufffd", regex=False).fillna(False)
+            for index in np.flatnonzero(bad.to_numpy()):
+                report.add(source.name, "encoding_lossy", row=int(index) + 1, column=str(column),
+                           value=frame[column].iloc[index], **where)
+    return Layer(source.name, layer, frame, encoding)
+
+
+def _find_column(frame: pd.DataFrame, name: str) -> str | None:
+    wanted = {header_key(a) for a in (name, *HEADER_ALIASES.get(name, ()))}
+    return next((c for c in frame.columns if c != GEOMETRY and header_key(c) in wanted), None)
+
+
+def _province(codes: list[str]) -> str | None:
+    counts = Counter(c[:2] for c in codes if c)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def resolve_crs(layer: Layer, report: Report, *, chosen: str | None, province: str | None) -> CRS | None:
+    """The layer's declared CRS; else the user's confirmed choice; else an error listing
+    candidates from the coordinate ranges (never guessed)."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    if layer.frame.crs is not None:
+        return CRS.from_user_input(layer.frame.crs)
+    geoms = layer.frame.geometry.values
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    bounds = tuple(shapely.total_bounds(present)) if len(present) else (0.0, 0.0, 0.0, 0.0)
+    candidates = crs_tools.suggest(bounds, province)
+    if chosen:
+        try:
+            return crs_tools.parse_crs(chosen)
+        except ValueError:
+            report.add(layer.file, "crs_unknown", value=chosen, **where)
+            return None
+    report.add(layer.file, "crs_missing", hint="crs_choose", **where,
+               detail={"candidates": [f"EPSG:{e}" for e in candidates]})
+    return None
+
+
+def _place(layer: Layer, geoms: np.ndarray, source_crs: CRS, province: str | None, report: Report) -> bool:
+    where = {"sheet": layer.layer} if layer.layer else {}
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(present):
+        return False
+    placement = crs_tools.check_placement(tuple(shapely.total_bounds(present)), source_crs, province)
+    if placement.rule:
+        report.add(layer.file, placement.rule, column=GEOMETRY, value=crs_tools.epsg_label(source_crs),
+                   detail=placement.detail, **where)
+        return False
+    return True
+
+
+def check_units(layer: Layer, report: Report, *, crs: str | None = None,
+                repair: bool = False) -> gpd.GeoDataFrame | None:
+    """Units (code, name, level, parent_code, geometry) in EPSG:4490 from a boundary layer, or
+    None when any error was reported. Level and parent are derived from the code.
+
+    Invalid polygons are repaired only with `repair=True`, and each repair is reported with the
+    area it changed; without consent they are errors."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    frame = layer.frame.reset_index(drop=True)
+    errors_before = len(report.errors)
+    code_col = _find_column(frame, CODE)
+    name_col = _find_column(frame, NAME)
+    for wanted, found in ((CODE, code_col), (NAME, name_col)):
+        if found is None:
+            report.add(layer.file, "column_missing", column=wanted, **where,
+                       detail={"aliases": "、".join(HEADER_ALIASES[wanted][:4]),
+                               "found": "、".join(str(c) for c in frame.columns if c != GEOMETRY)})
+    if code_col is None or name_col is None:
+        return None
+    codes: list[str | None] = []
+    for index, raw in enumerate(frame[code_col].tolist()):
+        try:
+            code = normalize_code(raw)
+            code_level(code)
+            codes.append(code)
+        except CodeError as exc:
+            report.add(layer.file, exc.rule, row=index + 1, column=code_col, value=raw, **where)
+            codes.append(None)
+    first_seen: dict[str, int] = {}
+    for index, code in enumerate(codes):
+        if code is None:
+            continue
+        if code in first_seen:
+            report.add(layer.file, "key_duplicate", row=index + 1, column=code_col, value=code,
+                       detail={"first_row": first_seen[code]}, **where)
+        else:
+            first_seen[code] = index + 1
+    names = frame[name_col].astype("string").str.strip()
+    for index in np.flatnonzero((names.isna() | (names == "")).to_numpy()):
+        report.add(layer.file, "value_missing", row=int(index) + 1, column=name_col, **where)
+    geoms = frame.geometry.values.copy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for index in np.flatnonzero(missing):
+        report.add(layer.file, "geometry_empty", row=int(index) + 1, column=GEOMETRY,
+                   value=codes[index], **where)
+    types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
+    for index in np.flatnonzero(~missing & ~np.isin(types, list(_POLYGONAL))):
+        report.add(layer.file, "geometry_not_polygon", row=int(index) + 1, column=GEOMETRY,
+                   value=f"{codes[index]} ({types[index]})", **where)
+    province = _province([c for c in codes if c])
+    source_crs = resolve_crs(layer, report, chosen=crs, province=province)
+    if source_crs is None:
+        return None
+    polygonal = ~missing & np.isin(types, list(_POLYGONAL))
+    invalid = polygonal & ~shapely.is_valid(geoms)
+    metric = CRS.from_user_input(schema.METRIC_CRS)
+    for index in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(geoms[index])
+        if not repair:
+            report.add(layer.file, "geometry_invalid", row=int(index) + 1, column=GEOMETRY,
+                       value=codes[index], hint="geometry_repair", detail={"reason": reason}, **where)
+            continue
+        fixed = shapely.make_valid(geoms[index])
+        parts = [p for p in shapely.get_parts(fixed) if p.geom_type in _POLYGONAL]
+        fixed = shapely.union_all(parts) if parts else shapely.Polygon()
+        before, after = (gpd.GeoSeries([geoms[index], fixed], crs=source_crs).to_crs(metric).area.tolist())
+        # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area
+        report.add(layer.file, "geometry_repaired", severity="warning", row=int(index) + 1, column=GEOMETRY,
+                   value=codes[index], detail={"reason": reason, "area_before_m2": round(before, 1),
+                                               "area_after_m2": round(after, 1),
+                                               "change_m2": round(after - before, 1)}, **where)
+        geoms[index] = fixed
+    if not _place(layer, geoms, source_crs, province, report):
+        return None
+    if len(report.errors) > errors_before:
+        return None
+    out = gpd.GeoDataFrame(
+        {CODE: pd.Series(codes, dtype="string"), NAME: names,
+         LEVEL: pd.Series([code_level(c) for c in codes], dtype="string"),
+         PARENT: pd.Series([parent_code(c) for c in codes], dtype="string")},
+        geometry=gpd.GeoSeries(geoms, crs=source_crs),
+    )
+    return out.to_crs(schema.STORAGE_CRS)
+
+
+def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.DataFrame | None:
+    """A text table of sites from a point layer: attribute columns as written plus lon/lat from
+    the geometry in EPSG:4490 (index = feature number). None when any error was reported."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    frame = layer.frame.reset_index(drop=True)
+    geoms = frame.geometry.values
+    errors_before = len(report.errors)
+    types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
+    for index in np.flatnonzero(~np.isin(types, ["Point", ""])):
+        report.add(layer.file, "geometry_not_point", row=int(index) + 1, column=GEOMETRY,
+                   value=types[index], **where)
+    code_col = _find_column(frame, "township_code")
+    codes = []
+    for raw in (frame[code_col].tolist() if code_col else []):
+        try:
+            codes.append(normalize_code(raw))
+        except CodeError:
+            pass
+    source_crs = resolve_crs(layer, report, chosen=crs, province=_province(codes))
+    if source_crs is None or len(report.errors) > errors_before:
+        return None
+    points = gpd.GeoSeries(geoms, crs=source_crs).to_crs(schema.STORAGE_CRS)
+    text = frame.drop(columns=GEOMETRY).astype(object).where(frame.drop(columns=GEOMETRY).notna(), "")
+    text = text.map(lambda v: "" if v is None else str(v))
+    text["lon"] = [repr(round(p.x, 7)) if p is not None and not p.is_empty else "" for p in points]
+    text["lat"] = [repr(round(p.y, 7)) if p is not None and not p.is_empty else "" for p in points]
+    text.index = pd.RangeIndex(1, len(text) + 1, name="row")
+    return text
+
+
+def check_site_locations(file: str, sites: pd.DataFrame, units: gpd.GeoDataFrame | None,
+                         report: Report, *, written: dict[str, str], sheet: str | None = None) -> None:
+    """Sites (typed, index = row) must not sit at (0,0), must lie in China and their province
+    (else: swapped lon/lat?), and should lie inside their township (warning)."""
+    col = written.get("lon", "lon")
+    towns = None
+    if units is not None:
+        towns = units.loc[units[LEVEL] == "township"].to_crs(schema.STORAGE_CRS).set_index(CODE).geometry
+    for row, lon, lat, town in zip(sites.index, sites["lon"], sites["lat"], sites["township_code"]):
+        if pd.isna(lon) or pd.isna(lat):
+            continue
+        lon, lat = float(lon), float(lat)
+        value = f"{lon}, {lat}"
+        if lon == 0 and lat == 0:
+            report.add(file, "point_zero", row=int(row), column=col, value=value, sheet=sheet)
+            continue
+        box = crs_tools.target_box(None if pd.isna(town) else str(town)[:2])
+        inside = box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+        if not inside:
+            swapped = box[0] <= lat <= box[2] and box[1] <= lon <= box[3]
+            report.add(file, "lon_lat_swapped" if swapped else "outside_province", row=int(row),
+                       column=col, value=value, sheet=sheet)
+            continue
+        if towns is not None and not pd.isna(town) and town in towns.index:
+            if not towns[town].buffer(0.0005).contains(shapely.Point(lon, lat)):  # ~50 m slack
+                report.add(file, "point_outside_township", severity="warning", row=int(row),
+                           column=col, value=value, detail={"township": str(town)}, sheet=sheet)

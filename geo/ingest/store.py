@@ -1,0 +1,161 @@
+"""Versioned dataset store: every publication is a complete dataset folder (geo/schema.py FILES),
+written under `tmp/`, validated with `geo.read.read_bundle`, then moved into `versions/` with one
+atomic rename; the `ACTIVE` pointer file is replaced atomically afterwards. An interrupted import
+leaves at most a folder under `tmp/` (swept on the next publish), never a half-written version, and
+the previous version stays active until the pointer moves.
+
+Layout:  <root>/versions/<id>/{units.gpkg, exit_status.csv, services.csv, sites.csv, meta.json}
+         <root>/ACTIVE      (the active version id, one line)
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from geo import schema
+from geo.read import Bundle, read_bundle
+
+ACTIVE = "ACTIVE"
+META = "meta.json"
+_ID = re.compile(r"^v\d{4}-\d{8}T\d{6}$")
+STALE_TMP_S = 24 * 3600  # temp folders older than this are leftovers of interrupted imports
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published version: id, folder, and what its meta.json says."""
+
+    id: str
+    folder: Path
+    meta: dict
+
+    @property
+    def number(self) -> int:
+        return int(self.id[1:5])
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    """A dataset store rooted at `root` (created on first publish)."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        self.versions_dir = self.root / "versions"
+        self.tmp_dir = self.root / "tmp"
+
+    # ---------------------------------------------------------------- reading
+    def versions(self) -> list[Version]:
+        """Complete versions, oldest first (folders under tmp/ are never listed)."""
+        if not self.versions_dir.is_dir():
+            return []
+        out = []
+        for folder in sorted(self.versions_dir.iterdir()):
+            if not (folder.is_dir() and _ID.match(folder.name) and (folder / META).is_file()):
+                continue
+            try:
+                meta = json.loads((folder / META).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            out.append(Version(folder.name, folder, meta))
+        return out
+
+    def active_id(self) -> str | None:
+        pointer = self.root / ACTIVE
+        try:
+            value = pointer.read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return value if _ID.match(value) and (self.versions_dir / value / META).is_file() else None
+
+    def active(self) -> Version | None:
+        """The active version, or None when nothing was ever published."""
+        ident = self.active_id()
+        return next((v for v in self.versions() if v.id == ident), None) if ident else None
+
+    def active_folder(self) -> Path | None:
+        ident = self.active_id()
+        return self.versions_dir / ident if ident else None
+
+    # ---------------------------------------------------------------- writing
+    def _sweep(self) -> None:
+        if not self.tmp_dir.is_dir():
+            return
+        now = time.time()
+        for leftover in self.tmp_dir.iterdir():
+            try:
+                if now - leftover.stat().st_mtime > STALE_TMP_S:
+                    shutil.rmtree(leftover, ignore_errors=True)
+            except OSError:
+                pass
+
+    def _next_id(self) -> str:
+        numbers = [v.number for v in self.versions()]
+        if self.versions_dir.is_dir():  # also count folders without meta, never reuse a name
+            numbers += [int(p.name[1:5]) for p in self.versions_dir.iterdir() if _ID.match(p.name)]
+        return f"v{max(numbers, default=0) + 1:04d}-{time.strftime('%Y%m%dT%H%M%S')}"
+
+    def publish(self, write: Callable[[Path], None], meta: dict) -> tuple[Version, Bundle]:
+        """Let `write` fill a fresh folder with a complete dataset, validate it with
+        read_bundle (raises DataError: nothing published), move it into place, activate it."""
+        self.versions_dir.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._sweep()
+        work = Path(tempfile.mkdtemp(prefix=f"{uuid.uuid4().hex[:8]}-", dir=self.tmp_dir))
+        try:
+            write(work)
+            missing = [n for n in schema.FILES.values() if not (work / n).is_file()]
+            if missing:
+                raise FileNotFoundError(", ".join(missing))
+            bundle = read_bundle(work)
+            ident = self._next_id()
+            full_meta = {**meta, "id": ident, "created": time.strftime("%Y-%m-%d %H:%M:%S"),
+                         "counts": bundle.units["level"].value_counts().to_dict()}
+            (work / META).write_text(json.dumps(full_meta, ensure_ascii=False, indent=1), encoding="utf-8")
+            for path in work.iterdir():
+                with open(path, "rb") as f:
+                    os.fsync(f.fileno())
+            _fsync_dir(work)
+            target = self.versions_dir / ident
+            os.rename(work, target)  # atomic on one file system; fails if target exists
+            _fsync_dir(self.versions_dir)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        self.activate(ident)
+        version = Version(ident, target, full_meta)
+        return version, replace(bundle, folder=str(target))
+
+    def activate(self, ident: str) -> None:
+        """Make version `ident` the active one (atomic pointer replace). Restoring an earlier
+        version is the same operation; KeyError for an unknown id."""
+        if not _ID.match(ident) or not (self.versions_dir / ident / META).is_file():
+            raise KeyError(ident)
+        fd, tmp = tempfile.mkstemp(prefix=".active-", dir=self.root)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(ident + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.root / ACTIVE)
+            _fsync_dir(self.root)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,282 @@
+"""Report-style tables (CSV and XLSX as local agencies deliver them) to a clean text frame.
+
+Handles title rows above the header, merged (two-row) headers, a unit row below the header,
+合计/小计 rows (excluded and listed), note rows, numbers written as text (`85%`, `1,234`, `—`),
+and keeps for every data row the row number the user sees in Excel and for every column the
+header as written. Nothing here types values: `geo.ingest.validate` does that.
+"""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from geo.ingest.encoding import EncodingError, detect
+from geo.ingest.report import Report
+from geo.schema import Dataset
+
+HEADER_SCAN_ROWS = 15
+TOTAL_WORDS = ("合计", "小计", "总计", "累计")
+
+# Headers as agencies write them (data vocabulary, like schema.ENUM_ALIASES), normalised with
+# `header_key`; the schema's own English names always match too.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "code": ("区划代码", "行政区划代码", "统计用区划代码", "代码", "单位代码", "村代码", "村级代码", "xzqdm"),
+    "name": ("名称", "单位名称", "村名称", "村名", "安置点名称", "xzqmc"),
+    "year": ("年度", "统计年度", "截至年度", "年份"),
+    "poor_flag": ("贫困县/村", "是否贫困村", "是否贫困县", "贫困村", "贫困县"),
+    "planned_exit_year": ("计划退出年度", "计划退出年份"),
+    "actual_exit_year": ("实际退出年度", "实际退出年份", "退出年度"),
+    "registered_poor": ("建档立卡贫困人口", "建档立卡人口", "贫困人口"),
+    "exited_poor": ("已脱贫人口", "脱贫人口"),
+    "rural_population": ("农业户籍人口", "农村户籍人口"),
+    "monitored_unstable": ("脱贫不稳定户",),
+    "monitored_marginal": ("边缘易致贫户",),
+    "monitored_sudden": ("突发严重困难户",),
+    "road": ("通村硬化路", "硬化路"),
+    "water": ("饮水安全", "安全饮水"),
+    "power": ("生活用电", "通电"),
+    "network": ("通信网络", "宽带"),
+    "clinic": ("卫生室",),
+    "cultural_room": ("文化室",),
+    "collective_income": ("集体经济收入",),
+    "health_centre": ("卫生院",),
+    "central_school": ("中心校",),
+    "service_centre": ("便民服务中心",),
+    "site_id": ("安置点编号", "编号"),
+    "township_code": ("乡镇代码", "所属乡镇代码", "乡镇区划代码"),
+    "lon": ("经度",),
+    "lat": ("纬度",),
+    "planned_households": ("计划搬迁户数", "计划户数"),
+    "moved_households": ("已搬迁户数", "已搬迁户", "搬迁户数"),
+    "planned_persons": ("计划搬迁人数", "计划人数"),
+    "moved_persons": ("已搬迁人数", "搬迁人数"),
+    "stage": ("建设阶段", "阶段", "建设进度"),
+    "start_year": ("开工年度", "开工年份"),
+    "completion_year": ("竣工年度", "竣工年份"),
+    "jobs_found": ("就业人数",),
+    "industry": ("配套产业",),
+    "school_nearby": ("学校", "配套学校"),
+    "clinic_nearby": ("诊所", "配套卫生室"),
+}
+_UNIT_CELL = re.compile(r"^[（(]?(单位[:：].*|人|户|元|万元|个|%|％|年|元/年|万人|亩|公里|km)[)）]?$")
+_PAREN = re.compile(r"[（(][^）)]*[）)]")
+
+
+def header_key(text: str) -> str:
+    """Comparable form of a header: NFKC, no spaces or line breaks, no parenthesised unit."""
+    value = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    value = _PAREN.sub("", value)
+    return re.sub(r"\s+", "", value)
+
+
+def _alias_table(dataset: Dataset) -> dict[str, str]:
+    table = {}
+    for name in dataset.names:
+        for alias in (name, *HEADER_ALIASES.get(name, ())):
+            table.setdefault(header_key(alias), name)
+    return table
+
+
+@dataclass
+class Grid:
+    """Raw cells as text, each row with the row number the user sees (1-based)."""
+
+    file: str
+    sheet: str | None
+    rows: list[tuple[int, list[str]]]
+    encoding: str | None = None
+
+
+@dataclass
+class RawTable:
+    """A clean text frame: columns are schema names, index is the Excel row number."""
+
+    file: str
+    sheet: str | None
+    frame: pd.DataFrame
+    written: dict[str, str]                  # schema column -> header as written
+    header_row: int = 1
+    ignored_columns: list[str] = field(default_factory=list)
+    encoding: str | None = None
+
+
+def cell_text(value: object) -> str:
+    """An XLSX cell value as the text it stands for; exact integers (floats included) lose `.0`."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def xlsx_sheets(path: Path) -> list[str]:
+    """Sheet names of a workbook."""
+    book = load_workbook(path, read_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def read_xlsx(path: Path, *, file: str, sheet: str | None = None) -> Grid:
+    """Every cell of one sheet as text; merged cells repeat their top-left value (so merged
+    headers and merged township cells read as meant). Formulas give their cached values."""
+    book = load_workbook(path, data_only=True)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        fill: dict[tuple[int, int], object] = {}
+        for merged in ws.merged_cells.ranges:
+            top_left = ws.cell(merged.min_row, merged.min_col).value
+            for r in range(merged.min_row, merged.max_row + 1):
+                for c in range(merged.min_col, merged.max_col + 1):
+                    fill[(r, c)] = top_left
+        rows = []
+        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = [cell_text(fill.get((r, c), value)) for c, value in enumerate(row, start=1)]
+            rows.append((r, cells))
+        return Grid(file, ws.title, rows)
+    finally:
+        book.close()
+
+
+def read_csv(path: Path, *, file: str, report: Report) -> Grid | None:
+    """Every cell of a CSV as text, in the detected encoding (reported as a note)."""
+    data = path.read_bytes()
+    try:
+        decision = detect(data)
+    except EncodingError:
+        report.add(file, "encoding_unknown", hint="encoding_unknown")
+        return None
+    text = data.decode(decision.encoding)
+    try:
+        raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                          skip_blank_lines=False, sep=None, engine="python")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        report.add(file, "file_corrupt")
+        return None
+    report.add(file, "encoding_chosen", severity="info", value=decision.encoding)
+    rows = [(i + 1, [str(v).strip() for v in row]) for i, row in enumerate(raw.itertuples(index=False))]
+    return Grid(file, None, rows, encoding=decision.encoding)
+
+
+def _match(text: str, aliases: dict[str, str]) -> str | None:
+    key = header_key(text)
+    return aliases.get(key) if key else None
+
+
+def _header_names(top: list[str] | None, sub: list[str], aliases: dict[str, str]) -> list[tuple[str | None, str]]:
+    """(schema name or None, header as written) per column, trying sub, top+sub, top."""
+    out = []
+    for index, cell in enumerate(sub):
+        upper = top[index] if top is not None and index < len(top) else ""
+        tries = [(cell, cell)]
+        if upper and upper != cell:
+            tries += [(upper + cell, f"{upper}/{cell}"), (upper, upper)] if cell else [(upper, upper)]
+        found = next(((aliases[header_key(t)], w) for t, w in tries if _match(t, aliases)), None)
+        out.append(found if found else (None, f"{upper}/{cell}" if upper and cell and upper != cell else cell or upper))
+    return out
+
+
+def _score(names: list[tuple[str | None, str]]) -> int:
+    return len({n for n, _ in names if n})
+
+
+def _is_total(cells: list[str]) -> str | None:
+    for cell in cells:
+        compact = re.sub(r"\s+", "", cell)
+        if any(word in compact for word in TOTAL_WORDS) and len(compact) <= 12:
+            return cell
+    return None
+
+
+def clean(grid: Grid, dataset: Dataset, report: Report) -> RawTable | None:
+    """Find the header (title rows and a two-row merged header allowed), drop unit, total, note
+    and empty rows (listed in `report`), and return the text frame; None if no header is found."""
+    aliases = _alias_table(dataset)
+    rows = grid.rows
+    best: tuple[int, int, int, list] | None = None  # (score, -span, position, names)
+    for position in range(min(HEADER_SCAN_ROWS, len(rows))):
+        single = _header_names(None, rows[position][1], aliases)
+        options = [(_score(single), -1, position, single)]
+        if position + 1 < len(rows):
+            pair = _header_names(rows[position][1], rows[position + 1][1], aliases)
+            options.append((_score(pair), -2, position, pair))
+        for option in options:
+            if best is None or option[:2] > best[:2]:
+                best = option
+    required = [c.name for c in dataset.columns if c.required and not c.nullable]
+    if best is None or best[0] == 0:
+        report.add(grid.file, "header_not_found", sheet=grid.sheet, detail={"expected": required})
+        return None
+    score, span, position, names = best
+    header_row = rows[position + (-span) - 1][0]
+    key_column = dataset.key[0] if dataset.kind != "sites" else "township_code"
+    written: dict[str, str] = {}
+    columns: dict[int, str] = {}
+    ignored = []
+    for index, (name, as_written) in enumerate(names):
+        if name is None:
+            if as_written:
+                ignored.append(as_written)
+            continue
+        if name in written:
+            report.add(grid.file, "column_duplicate", sheet=grid.sheet, row=header_row, column=as_written,
+                       value=as_written)
+            continue
+        written[name] = as_written
+        columns[index] = name
+    for column in dataset.columns:
+        if column.name in written:
+            continue
+        # a nullable column may be absent from a report: it is published empty (and said so)
+        report.add(grid.file, "column_missing" if not column.nullable else "column_absent_empty",
+                   severity="error" if not column.nullable else "warning", sheet=grid.sheet,
+                   row=header_row, column=column.name,
+                   detail={"aliases": "、".join(HEADER_ALIASES.get(column.name, ())[:3])})
+    if ignored:
+        report.add(grid.file, "columns_ignored", severity="info", sheet=grid.sheet, row=header_row,
+                   value="、".join(ignored))
+    data_rows = rows[position + (-span):]
+    records, numbers = [], []
+    first = True
+    for number, cells in data_rows:
+        values = {name: (cells[i] if i < len(cells) else "") for i, name in columns.items()}
+        nonempty = [c for c in cells if c]
+        if not nonempty:
+            continue
+        key_value = values.get(key_column, "")
+        if first and not key_value and all(_UNIT_CELL.match(c.replace(" ", "")) for c in nonempty):
+            report.add(grid.file, "unit_row_skipped", severity="info", sheet=grid.sheet, row=number,
+                       value=" ".join(nonempty))
+            first = False
+            continue
+        first = False
+        total = _is_total(cells)
+        if total is not None:
+            report.add(grid.file, "total_row_excluded", severity="warning", sheet=grid.sheet, row=number,
+                       value=total)
+            continue
+        if not key_value and len(nonempty) == 1:
+            report.add(grid.file, "note_row_skipped", severity="info", sheet=grid.sheet, row=number,
+                       value=nonempty[0])
+            continue
+        records.append(values)
+        numbers.append(number)
+    frame = pd.DataFrame(records, columns=list(written), index=pd.Index(numbers, name="row"), dtype=object)
+    return RawTable(grid.file, grid.sheet, frame, written, header_row, ignored, grid.encoding)

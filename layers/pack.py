@@ -1,0 +1,173 @@
+"""Briefing pack (汇报材料): one multi-page PDF for a region, a cover page with the region's KPIs
+and one page per child unit (the counties of the city, or the townships of a county), and the
+same pages as PNGs in a zip. The pages are the same figures as the single-view export.
+
+Command line (from the repository root):
+
+    .venv/bin/python -m layers.pack --region 511700000000 --out pack.pdf [--zip pack.zip]
+        [--year 2020] [--indicator status] [--classing quantiles] [--paper A4|A3]
+        [--orientation landscape|portrait] [--dpi 200] [--data FOLDER]
+
+`--data` defaults to $PORTAL_DATA_DIR, else the bundled demo in data/demo/.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import os
+import sys
+import warnings
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import matplotlib
+from matplotlib.backends.backend_pdf import PdfPages
+
+from geo.aggregate import unit_figures
+from geo.classify import METHODS
+from geo.codes import code_level
+from geo.errors import DataError
+from geo.read import Bundle, read_bundle
+from geo.schema import YEARS
+from geo.simplify import display_units
+from geo.view import INDICATORS, ROOT, View
+from layers.export import CREATOR, DPI, GLYPH_WARNING, RC, png_bytes
+from layers.snapshot import Text, children, clean_title, normalize_region, prepare_snapshot
+from layers.static_map import ORIENTATIONS, PAPERS, cover_figure, now, snapshot_figure
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+DEMO_FOLDER = ROOT_DIR / "data" / "demo"
+Progress = Callable[[int, int, str], None]   # (pages done, pages total, name of the next page)
+
+
+@dataclass(frozen=True)
+class Pack:
+    pdf: bytes
+    zip: bytes
+    pages: int
+    names: tuple[str, ...]   # cover first, then the child units
+
+
+def pack_views(bundle: Bundle, region: str, *, year: int, indicator: str = "status",
+               classing: str = "quantiles") -> tuple[View, list[tuple[str, str, View]]]:
+    """The cover's view (the region's children) and (code, name, view) per child page.
+
+    Raises ValueError for a region that is not the whole dataset or a county."""
+    region = normalize_region(region)
+    if region != ROOT and (region not in set(bundle.units["code"]) or code_level(region) != "county"):
+        raise ValueError(f"region must be the city ({ROOT!r} or its code) or a county code, got {region!r}")
+    child_level = "county" if region == ROOT else "township"
+    grandchild = {"county": "township", "township": "village"}[child_level]
+    cover = View(level=child_level, region=region, indicator=indicator, classing=classing, year=year)
+    pages = [(code, name, View(level=grandchild, region=code, indicator=indicator, classing=classing,
+                               year=year))
+             for code, name in children(bundle.units, region)]
+    return cover, pages
+
+
+def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: str, year: int,
+               indicator: str = "status", classing: str = "quantiles", paper: str = "A4",
+               orientation: str = "landscape", dpi: int = DPI, title: str | None = None,
+               progress: Progress | None = None, generated: datetime | None = None) -> Pack:
+    """The briefing pack of `region`; `progress(done, total, next_name)` is called before each
+    page and once at the end. Same figures as the single-view export."""
+    cover_view, pages = pack_views(bundle, region, year=year, indicator=indicator, classing=classing)
+    generated = generated or now()
+    figures = unit_figures(bundle.units, bundle.exit_status, year)
+    displays = {}
+
+    def display(level: str):
+        if level not in displays:
+            displays[level] = display_units(bundle.units, level)
+        return displays[level]
+
+    total = len(pages) + 1
+    report = progress or (lambda done, total, name: None)
+    cover = prepare_snapshot(bundle, cover_view, text, demo=demo, source=source, figures=figures,
+                             display=display(cover_view.level))
+    cover_title, _ = clean_title(title, text("export.cover_title", region=cover.region_name, year=year))
+    names = [text("export.cover")] + [name for _, name, _ in pages]
+    pdf_out, zip_out = io.BytesIO(), io.BytesIO()
+    with matplotlib.rc_context(RC), warnings.catch_warnings(), \
+            PdfPages(pdf_out, metadata={"Title": cover_title, "Creator": CREATOR}) as pdf, \
+            zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
+        warnings.filterwarnings("ignore", message=GLYPH_WARNING, category=UserWarning)
+        report(0, total, names[0])
+        fig = cover_figure(cover, title=cover_title, text=text, paper=paper, orientation=orientation,
+                           generated=generated, page_label=text("export.page", page=1, pages=total))
+        pdf.savefig(fig)
+        archive.writestr("00_cover.png", png_bytes(fig, dpi))
+        for number, (code, name, view) in enumerate(pages, start=2):
+            report(number - 1, total, name)
+            snapshot = prepare_snapshot(bundle, view, text, demo=demo, source=source, figures=figures,
+                                        display=display(view.level))
+            page_title = text("export.title_default", region=snapshot.region_name, year=year)
+            fig = snapshot_figure(snapshot, title=page_title, text=text, paper=paper,
+                                  orientation=orientation, generated=generated,
+                                  page_label=text("export.page", page=number, pages=total))
+            pdf.savefig(fig)
+            # Codes, not names, in file names: names may hold characters a file system refuses.
+            archive.writestr(f"{number - 1:02d}_{code}.png", png_bytes(fig, dpi))
+    report(total, total, "")
+    return Pack(pdf_out.getvalue(), zip_out.getvalue(), total, tuple(names))
+
+
+def _text_module():
+    # The command line is an entry point like a page: its Chinese comes from ui/text.py, the one
+    # home of UI strings (a pure module: no Streamlit). Imported by name so layers/ keeps no
+    # import-time dependency on ui/.
+    return importlib.import_module("ui.text")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: write the pack PDF (and optionally the PNG zip); 0 on success."""
+    parser = argparse.ArgumentParser(prog="python -m layers.pack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--region", required=True, help="city code (511700000000 or 'all') or a county code")
+    parser.add_argument("--out", required=True, type=Path, help="PDF file to write")
+    parser.add_argument("--zip", type=Path, help="zip of the pages as PNG")
+    parser.add_argument("--year", type=int, default=YEARS[-1], choices=YEARS)
+    parser.add_argument("--indicator", default="status", choices=INDICATORS)
+    parser.add_argument("--classing", default="quantiles", choices=METHODS)
+    parser.add_argument("--paper", default="A4", choices=sorted(PAPERS))
+    parser.add_argument("--orientation", default="landscape", choices=ORIENTATIONS)
+    parser.add_argument("--dpi", type=int, default=DPI)
+    parser.add_argument("--title", help="cover title (default: region and year)")
+    parser.add_argument("--data", type=Path, default=None, help="dataset folder")
+    args = parser.parse_args(argv)
+    ui_text = _text_module()
+    t = ui_text.t
+    folder = Path(args.data or os.environ.get("PORTAL_DATA_DIR") or DEMO_FOLDER).resolve()
+    demo = folder == DEMO_FOLDER.resolve()
+    try:
+        bundle = read_bundle(folder)
+    except DataError as error:
+        print(ui_text.error_text(error), file=sys.stderr)
+        return 1
+    source = t("export.source_demo") if demo else t("export.source_folder", folder=folder.name)
+
+    def progress(done: int, total: int, name: str) -> None:
+        if name:
+            print(t("export.pack_progress", done=done + 1, total=total, name=name), file=sys.stderr)
+
+    try:
+        pack_views(bundle, args.region, year=args.year)
+    except ValueError:
+        print(t("export.cli_region", region=args.region), file=sys.stderr)
+        return 2
+    pack = build_pack(bundle, args.region, text=t, demo=demo, source=source, year=args.year,
+                      indicator=args.indicator, classing=args.classing, paper=args.paper,
+                      orientation=args.orientation, dpi=args.dpi, title=args.title, progress=progress)
+    args.out.write_bytes(pack.pdf)
+    if args.zip:
+        args.zip.write_bytes(pack.zip)
+    print(t("export.pack_done", pages=pack.pages), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

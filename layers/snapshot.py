@@ -1,0 +1,204 @@
+"""One view, assembled for export without Streamlit: the units in view with display geometry, their
+styling, the region's outline and KPIs, and the wording of notices.
+
+The portal passes its cached figures and display geometry; the command line (`layers.pack`)
+lets this module compute them. Either way the same functions (`units_in_view`,
+`consistency_flags`, `style_view`) decide what is shown, so an export matches the screen.
+
+`text` is the UI's lookup function (`ui.text.t`): builders never hold Chinese themselves.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.aggregate import STATUSES, region_kpis, unit_figures
+from geo.codes import code_level
+from geo.consistency import consistency_flags
+from geo.read import Bundle
+from geo.schema import CODE, DISPLAY_CRS, LEVEL, NAME
+from geo.simplify import display_units
+from geo.view import ROOT, View, units_in_view
+from layers.styling import Styled, format_value, style_view
+from layers.view_layer import join_rows
+
+Text = Callable[..., str]  # key, **params -> display string (ui.text.t)
+
+CITY_CODES = ("511700000000",)  # a region given as the city's own code means the whole dataset
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything an export of one view needs; plain data, no Streamlit."""
+
+    view: View
+    shapes: gpd.GeoDataFrame      # the view's rows (figures + 'flag') with display geometry, EPSG:4326
+    styled: Styled                # aligned with shapes' index
+    outline: gpd.GeoSeries        # the region's own boundary (empty for the whole dataset), EPSG:4326
+    region_name: str
+    kpis: tuple[tuple[str, str], ...]   # (label, value) rows of the region's headline figures
+    notices: tuple[str, ...]      # notices the export must show (empty view, no data, ...)
+    demo: bool
+    source: str
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """Bounds of the units in view, else of the region outline, else None (EPSG:4326)."""
+        for frame in (self.shapes.geometry, self.outline):
+            if len(frame) and not frame.is_empty.all():
+                return tuple(float(b) for b in frame.total_bounds)
+        return None
+
+
+def normalize_region(region: str) -> str:
+    """'all' or the city's code -> ROOT; county and township codes unchanged."""
+    return ROOT if region in (ROOT, *CITY_CODES) else region
+
+
+def region_name(units: pd.DataFrame, region: str, text: Text) -> str:
+    if region == ROOT:
+        return text("app.city")
+    names = dict(zip(units[CODE], units[NAME]))
+    return str(names.get(region, region))
+
+
+def kpi_rows(figures: pd.DataFrame, region: str, text: Text) -> tuple[tuple[str, str], ...]:
+    """Headline figures of `region` (ROOT, a county or a township) as display rows."""
+    def persons(value) -> str:
+        return text("kpi.none") if pd.isna(value) else text("kpi.persons", value=int(value))
+
+    def percent(value) -> str:
+        return text("kpi.none") if value is None or pd.isna(value) else text("kpi.percent", value=float(value))
+
+    if region == ROOT or code_level(region) == "county":
+        kpis = region_kpis(figures, None if region == ROOT else region)
+        rows = []
+        if region == ROOT or kpis.poor_counties:
+            rows.append((text("kpi.counties"), text("kpi.of", done=kpis.exited_counties,
+                                                    total=kpis.poor_counties)))
+        has_data = kpis.rural_population > 0
+        rows += [
+            (text("kpi.villages"), text("kpi.of", done=kpis.exited_villages, total=kpis.poor_villages)),
+            (text("field.registered_poor"), persons(kpis.registered_poor if has_data else pd.NA)),
+            (text("kpi.remaining"), persons(kpis.remaining_poor if has_data else pd.NA)),
+            (text("kpi.incidence"), percent(kpis.incidence)),
+        ]
+        return tuple(rows)
+    row = figures.loc[figures[CODE] == region]
+    if row.empty:
+        return ()
+    row = row.iloc[0]
+    done, total = row["exited_villages"], row["poor_villages"]
+    return (
+        (text("kpi.villages"), text("kpi.of", done=0 if pd.isna(done) else int(done),
+                                    total=0 if pd.isna(total) else int(total))),
+        (text("field.registered_poor"), persons(row["registered_poor"])),
+        (text("kpi.remaining"), persons(row["remaining_poor"])),
+        (text("kpi.incidence"), percent(row["incidence"])),
+    )
+
+
+def status_labels(text: Text) -> dict[str, str]:
+    return {status: text(f"status.{status}") for status in STATUSES}
+
+
+def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, source: str,
+                     figures: pd.DataFrame | None = None,
+                     display: gpd.GeoDataFrame | None = None) -> Snapshot:
+    """The Snapshot of `view`. `figures` (unit_figures of view.year) and `display` (display_units
+    of view.level) may be passed from a cache; they are computed otherwise. Inputs unchanged."""
+    view = replace(view, region=normalize_region(view.region))
+    if figures is None:
+        figures = unit_figures(bundle.units, bundle.exit_status, view.year)
+    if display is None:
+        display = display_units(bundle.units, view.level)
+    rows = units_in_view(figures, view).copy()
+    rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
+    shapes = join_rows(display, rows)
+    styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
+                        status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"))
+    outline = bundle.units.loc[bundle.units[CODE] == view.region].geometry.to_crs(DISPLAY_CRS)
+    notices = []
+    if not len(shapes):
+        notices.append(text("export.empty"))
+    elif styled.no_data == len(shapes):
+        notices.append(text("export.no_data", year=view.year))
+    return Snapshot(view=view, shapes=shapes, styled=styled, outline=outline.reset_index(drop=True),
+                    region_name=region_name(bundle.units, view.region, text),
+                    kpis=kpi_rows(figures, view.region, text), notices=tuple(notices), demo=demo,
+                    source=source)
+
+
+def tooltip_fields(rows: pd.DataFrame, view: View, text: Text) -> dict[str, pd.Series]:
+    """Tooltip rows of the interactive map (label -> display value per unit)."""
+    def shown(column: str, indicator: str) -> pd.Series:
+        return rows[column].map(lambda v: None if pd.isna(v) else format_value(v, indicator))
+
+    labels = status_labels(text)
+    fields = {text("field.name"): rows[NAME], text("field.code"): rows[CODE],
+              text("field.status"): rows["status"].fillna("no_data").map(labels)}
+    if view.indicator not in ("status", "remaining_poor", "incidence"):
+        fields[text(f"indicator.{view.indicator}")] = shown(view.indicator, view.indicator)
+    fields[text("field.remaining_poor")] = shown("remaining_poor", "remaining_poor")
+    fields[text("field.incidence")] = shown("incidence", "incidence")
+    fields[text("field.planned_exit_year")] = rows["planned_exit_year"]
+    fields[text("field.actual_exit_year")] = rows["actual_exit_year"]
+    return fields
+
+
+def default_title(snapshot: Snapshot, text: Text) -> str:
+    return text("export.title_default", region=snapshot.region_name, year=snapshot.view.year)
+
+
+TITLE_MAX = 60  # characters: one line at A4 landscape
+
+
+def clean_title(raw: str | None, default: str) -> tuple[str, bool]:
+    """A printable one-line title (control characters dropped, whitespace collapsed, at most
+    TITLE_MAX characters) and whether it was cut. Empty input gives `default`. The result is
+    still untrusted text: escape it for HTML, draw it without mathtext."""
+    cleaned = "".join(c if unicodedata.category(c)[0] != "C" else " " for c in (raw or ""))
+    cleaned = " ".join(cleaned.split())
+    if not cleaned:
+        return default, False
+    if len(cleaned) > TITLE_MAX:
+        return cleaned[: TITLE_MAX - 1] + "…", True
+    return cleaned, False
+
+
+def describe_view(snapshot: Snapshot, text: Text) -> str:
+    """One line: region, as-of year, level, indicator, mode and filters."""
+    view = snapshot.view
+    parts = [text("export.region", region=snapshot.region_name), text("sidebar.asof", year=view.year),
+             text(f"level.{view.level}"), text(f"indicator.{view.indicator}"), text(f"mode.{view.mode}")]
+    if view.indicator != "status":
+        parts.append(text(f"classing.{view.classing}"))
+    filters = []
+    if view.poor_only:
+        filters.append(text("exit.poor_only"))
+    if view.statuses:
+        labels = status_labels(text)
+        filters.append(text("export.filter_status",
+                            statuses=text("export.list_sep").join(labels[s] for s in view.statuses)))
+    if filters:
+        parts.append(text("export.filters", filters=text("export.filter_sep").join(filters)))
+    return " · ".join(parts)
+
+
+def children(units: pd.DataFrame, region: str) -> list[tuple[str, str]]:
+    """[(code, name)] of the units directly below `region` (ROOT: the counties), in code order."""
+    if region == ROOT:
+        below = units.loc[units[LEVEL] == "county"]
+    else:
+        child_level = {"county": "township", "township": "village"}[code_level(region)]
+        below = units.loc[(units[LEVEL] == child_level) & (units["parent_code"] == region)]
+    below = below.sort_values(CODE)
+    return list(zip(below[CODE].astype(str), below[NAME].astype(str)))
+
+
+def names_of(units: pd.DataFrame) -> Mapping[str, str]:
+    return dict(zip(units[CODE], units[NAME]))

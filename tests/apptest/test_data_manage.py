@@ -1,0 +1,95 @@
+"""数据管理 page in AppTest: upload, check, the first 20 problems on screen and all downloadable,
+values from files shown as plain text, staging per session, publish, versions, restore."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.ingest.report import SCREEN_LIMIT
+from geo.ingest.store import Store
+from tests import tiny
+from tests.ingest import fixtures as fx
+
+ROOT = Path(__file__).resolve().parents[2]
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> Store:
+    monkeypatch.delenv("PORTAL_DATA_DIR", raising=False)
+    monkeypatch.setenv("PORTAL_STORE_DIR", str(tmp_path / "store"))
+    store = Store(tmp_path / "store")
+    store.publish(tiny.write_folder, {"imported": {"seed": "tiny"}})
+    return store
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page("pages/data_manage.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _lines(at: AppTest) -> list[str]:
+    return [el.value for el in at.text if el.value[:1] in ("✖", "⚠", "ℹ")]
+
+
+def test_many_problems_first_20_on_screen_all_downloadable(store):
+    rows = tiny.services_rows()
+    frame = tiny.table(rows, "services")
+    frame["road"] = frame["road"].astype(object)
+    frame.loc[:, "road"] = "也许"           # 12 bad cells
+    frame.loc[:, "water"] = EVIL            # 12 more: 24 errors in all
+    at = _page()
+    at.radio(key="data.kind").set_value("services").run()
+    at.file_uploader(key="data.upload.services").upload("服务.csv", fx.csv_bytes(frame, "gbk"), "text/csv").run()
+    at.button(key="data.check.services").click().run()
+    assert not at.exception, at.exception
+    assert at.error[0].value == "校验未通过：24 个错误，0 个警告。数据未发布。"
+    lines = _lines(at)
+    assert len(lines) == SCREEN_LIMIT
+    assert lines[0] == ("✖ 文件 服务.csv，第 2 行，列 road，值“也许”：应为 1/0 或 是/否。请按规则修改文件后重新上传。")
+    # names and values from files are plain text, never markdown or HTML
+    evil_line = next(line for line in lines if EVIL in line)
+    assert "第 2 行，列 water" in evil_line
+    assert not any(EVIL in m.value for m in at.markdown)
+    assert "共 25 条，屏幕显示前 20 条" in " ".join(c.value for c in at.caption)  # + encoding note
+    assert at.download_button(key="data.report.services.download") is not None
+    assert at.session_state["data.staged"] == {}
+
+
+def test_import_publish_and_restore(store, tmp_path):
+    first = store.active_id()
+    members = fx.write_shapefile(fx.units_in_zone_prefix(), tmp_path / "shp", "边界")
+    at = _page()
+    at.file_uploader(key="data.upload.units").upload("边界.zip", fx.zip_bytes(members), "application/zip").run()
+    at.button(key="data.check.units").click().run()
+    assert at.success[0].value == "校验通过：0 个警告。"
+    at.radio(key="data.kind").set_value("exit_status").run()
+    at.file_uploader(key="data.upload.exit_status").upload(
+        "退出.xlsx", fx.report_workbook(fx.exit_rows_2019()), "application/octet-stream").run()
+    at.button(key="data.check.exit_status").click().run()
+    assert not at.exception, at.exception
+    assert "⚠ 文件 退出.xlsx，工作表/图层 退出情况，第 9 行，值“合计”：合计/小计行，已排除。无需处理；合计由系统自动计算。" in _lines(at)
+    assert {t.value for t in at.text} >= {"已校验通过，待发布：行政区划边界（县、乡、村）（边界.zip，7 行）",
+                                          "已校验通过，待发布：退出情况表（退出.xlsx，4 行）"}
+    assert store.active_id() == first            # nothing published before the click
+    at.button(key="data.publish").click().run()
+    assert not at.exception, at.exception
+    second = store.active_id()
+    assert second != first and second.startswith("v0002-")
+    assert any(s.value == f"已发布版本 {second}，地图已使用新数据。" for s in at.success)
+    at.button(key=f"data.restore.{first}").click().run()
+    assert store.active_id() == first
+
+
+def test_missing_prj_asks_for_the_crs(store, tmp_path):
+    members = fx.write_shapefile(fx.units_in_zone_prefix(), tmp_path / "shp", "边界", prj=False)
+    at = _page()
+    at.file_uploader(key="data.upload.units").upload("边界.zip", fx.zip_bytes(members), "application/zip").run()
+    at.button(key="data.check.units").click().run()
+    assert at.selectbox(key="data.crs.units").options == ["EPSG:4524"]
+    at.button(key="data.check.units").click().run()
+    assert at.success[0].value == "校验通过：0 个警告。"
