@@ -9,6 +9,7 @@ from branca.element import MacroElement, Template
 
 from layers.offline import STATIC_URL, make_offline
 
+
 class MetricScale(MacroElement):
     """A metric-only scale bar (folium's control_scale also draws miles)."""
 

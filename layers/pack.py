@@ -13,9 +13,7 @@ Command line (from the repository root):
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
-import os
 import sys
 import warnings
 import zipfile
@@ -30,6 +28,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from geo.aggregate import unit_figures
 from geo.classify import METHODS
 from geo.codes import code_level
+from geo.datasets import active_folder, is_demo
 from geo.errors import DataError
 from geo.read import Bundle, read_bundle
 from geo.schema import YEARS
@@ -39,8 +38,6 @@ from layers.export import CREATOR, DPI, GLYPH_WARNING, RC, png_bytes
 from layers.snapshot import Text, children, clean_title, normalize_region, prepare_snapshot
 from layers.static_map import ORIENTATIONS, PAPERS, cover_figure, now, snapshot_figure
 
-ROOT_DIR = Path(__file__).resolve().parent.parent
-DEMO_FOLDER = ROOT_DIR / "data" / "demo"
 Progress = Callable[[int, int, str], None]   # (pages done, pages total, name of the next page)
 
 
@@ -116,13 +113,6 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
     return Pack(pdf_out.getvalue(), zip_out.getvalue(), total, tuple(names))
 
 
-def _text_module():
-    # The command line is an entry point like a page: its Chinese comes from ui/text.py, the one
-    # home of UI strings (a pure module: no Streamlit). Imported by name so layers/ keeps no
-    # import-time dependency on ui/.
-    return importlib.import_module("ui.text")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: write the pack PDF (and optionally the PNG zip); 0 on success."""
     parser = argparse.ArgumentParser(prog="python -m layers.pack", description=__doc__.split("\n\n")[0])
@@ -138,10 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--title", help="cover title (default: region and year)")
     parser.add_argument("--data", type=Path, default=None, help="dataset folder")
     args = parser.parse_args(argv)
-    ui_text = _text_module()
+    # A command line is an entry point like a page: its Chinese comes from ui/text.py (pure, no
+    # Streamlit); tests/test_architecture.py allows exactly this import in entry points.
+    from ui import text as ui_text
     t = ui_text.t
-    folder = Path(args.data or os.environ.get("PORTAL_DATA_DIR") or DEMO_FOLDER).resolve()
-    demo = folder == DEMO_FOLDER.resolve()
+    folder = Path(args.data).resolve() if args.data else active_folder()
+    demo = is_demo(folder)
     try:
         bundle = read_bundle(folder)
     except DataError as error:

@@ -8,14 +8,12 @@ is drawn with mathtext off, so names and titles with `$`, `<` or `\\` print lite
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import geopandas as gpd
 import numpy as np
 import shapely
 from fontTools.ttLib import TTFont

@@ -19,8 +19,15 @@ from geo.view import View
 from layers.export import export_view, html_bytes
 from layers.offline import external_urls
 from layers.snapshot import clean_title, default_title, prepare_snapshot
-from layers.static_map import (FONT_PATH, fit_extent, missing_glyphs, nice_length, paper_size,
-                               place_labels, snapshot_figure)
+from layers.static_map import (
+    FONT_PATH,
+    fit_extent,
+    missing_glyphs,
+    nice_length,
+    paper_size,
+    place_labels,
+    snapshot_figure,
+)
 from tests import tiny
 from ui.text import t
 

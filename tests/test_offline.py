@@ -10,8 +10,17 @@ import folium.plugins
 import pytest
 
 from layers import offline
-from layers.offline import (JQUERY_JS, LEAFLET_CSS, LEAFLET_JS, MARKERCLUSTER_JS, STATIC_DIR,
-                            STATIC_URL, external_urls, inline_assets, make_offline)
+from layers.offline import (
+    JQUERY_JS,
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    MARKERCLUSTER_JS,
+    STATIC_DIR,
+    STATIC_URL,
+    external_urls,
+    inline_assets,
+    make_offline,
+)
 
 POLYGON = {"type": "FeatureCollection", "features": [{
     "type": "Feature", "properties": {"name": "甲县"},

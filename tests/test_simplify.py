@@ -5,15 +5,13 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from geo.read import read_units
+from geo.aggregate import unit_figures
+from geo.read import read_bundle
 from geo.schema import METRIC_CRS
 from geo.simplify import FINE_TOLERANCE, display_units, vertex_count
-from geo.view import View
 from layers.base import base_map
 from layers.styling import style_status
 from layers.view_layer import join_rows, view_layer
-from geo.aggregate import unit_figures
-from geo.read import read_bundle
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 BUDGET = 2_500_000  # bytes of map HTML for every village of the demo

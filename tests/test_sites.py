@@ -8,8 +8,17 @@ import pandas as pd
 import pytest
 
 from geo.read import read_bundle
-from geo.sites import (SiteFilter, beyond, filter_sites, geodesic_m, nearest_m, site_figures, site_kpis,
-                       site_quality, village_points)
+from geo.sites import (
+    SiteFilter,
+    beyond,
+    filter_sites,
+    geodesic_m,
+    nearest_m,
+    site_figures,
+    site_kpis,
+    site_quality,
+    village_points,
+)
 from layers.base import base_map
 from layers.offline import external_urls
 from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps

@@ -4,8 +4,19 @@ import pytest
 from geo.aggregate import unit_figures
 from geo.consistency import consistency_flags
 from geo.read import read_bundle
-from geo.view import (DEFAULT, ROOT, View, breadcrumb, drill, focus, parse_view, search_units,
-                      show_region, units_in_view, view_params)
+from geo.view import (
+    DEFAULT,
+    ROOT,
+    View,
+    breadcrumb,
+    drill,
+    focus,
+    parse_view,
+    search_units,
+    show_region,
+    units_in_view,
+    view_params,
+)
 from tests import tiny
 
 

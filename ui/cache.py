@@ -2,44 +2,28 @@
 year), never frames; callers treat returned frames as read-only (geo/ never mutates)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import schema
+from geo import datasets, schema
 from geo.aggregate import unit_figures
-from geo.ingest.store import Store
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
 
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_FOLDER = ROOT / "data" / "demo"
-DATA_ENV = "PORTAL_DATA_DIR"
-
-
-STORE_ENV = "PORTAL_STORE_DIR"
-DEFAULT_STORE = ROOT / "var" / "datasets"
-
-
-def store_root() -> Path:
-    """Root of the versioned dataset store (geo.ingest.store): $PORTAL_STORE_DIR, else var/datasets."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE).resolve()
+ROOT = datasets.ROOT
+DATA_ENV = datasets.DATA_ENV
+STORE_ENV = datasets.STORE_ENV
+DEMO_FOLDER = datasets.DEMO_FOLDER
+store_root = datasets.store_root
+is_demo = datasets.is_demo
 
 
 def data_folder() -> str:
-    """The active dataset folder: $PORTAL_DATA_DIR, else the store's active version, else the
-    bundled demo."""
-    if os.environ.get(DATA_ENV):
-        return str(Path(os.environ[DATA_ENV]).resolve())
-    active = Store(store_root()).active_folder()
-    return str((active or DEMO_FOLDER).resolve())
-
-
-def is_demo(folder: str) -> bool:
-    return Path(folder).resolve() == DEMO_FOLDER.resolve()
+    """The active dataset folder (geo.datasets.active_folder) as a cache key."""
+    return str(datasets.active_folder())
 
 
 def stamp(folder: str) -> tuple:

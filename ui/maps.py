@@ -9,16 +9,16 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.codes import code_level
 from geo.consistency import consistency_flags
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.codes import code_level
 from geo.view import ROOT, View, units_in_view
 from layers.base import base_map
+from layers.palette import FLAG_COLOR, NO_DATA_COLOR
 from layers.styling import Styled, format_value, style_view
 from layers.units_layer import LayerStyle, features_json, units_group
 from layers.view_layer import join_rows, legend_for
-from layers.palette import FLAG_COLOR, NO_DATA_COLOR
 from ui import cache
 from ui.text import group, t
 

@@ -5,8 +5,6 @@ a fresh server gets the same config and sidebar as the landing page.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from geo.errors import DataError

@@ -14,10 +14,10 @@ version, else $PORTAL_DATA_DIR, else data/demo. Exit status 0 on success, 1 on p
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from geo import datasets
 from geo.ingest import files, pipeline
 from geo.ingest.report import Report, problems_frame
 from geo.ingest.store import Store
@@ -26,12 +26,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _store() -> Store:
-    return Store(os.environ.get("PORTAL_STORE_DIR") or ROOT / "var" / "datasets")
+    return Store(datasets.store_root())
 
 
 def _base(store: Store) -> Path:
-    active = store.active_folder()
-    return active or Path(os.environ.get("PORTAL_DATA_DIR") or ROOT / "data" / "demo")
+    return datasets.active_folder()
 
 
 def _print(report: Report, out) -> None:

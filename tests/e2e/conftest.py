@@ -32,8 +32,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import (Browser, ConsoleMessage, Frame, Page, Playwright,
-                                 sync_playwright)
+from playwright.sync_api import Browser, ConsoleMessage, Frame, Page, Playwright, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
