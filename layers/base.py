@@ -1,7 +1,6 @@
 """The base map: no tile layer (offline), canvas renderer, local assets only."""
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import folium
@@ -39,20 +38,3 @@ def base_map(bounds: Sequence[float], *, height: str = "100%") -> folium.Map:
     m.default_js = [*m.default_js, ("portal_js", PORTAL_JS)]
     m.default_css = [*m.default_css, ("portal_css", PORTAL_CSS)]
     return m
-
-
-def _mercator_y(lat: float) -> float:
-    lat = max(min(lat, 85.0), -85.0)
-    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
-
-
-def fit_view(bounds: Sequence[float], width_px: int, height_px: int,
-             padding: float = 0.9) -> tuple[tuple[float, float], float]:
-    """Centre (lat, lon) and the largest quarter-step zoom at which `bounds` fit in the given
-    pixel size (Web Mercator, 256 px tiles)."""
-    minx, miny, maxx, maxy = bounds
-    span_x = max(maxx - minx, 1e-6) / 360.0
-    span_y = max(_mercator_y(maxy) - _mercator_y(miny), 1e-6) / (2 * math.pi)
-    zoom = min(math.log2(width_px * padding / 256 / span_x), math.log2(height_px * padding / 256 / span_y))
-    zoom = max(1.0, min(18.0, math.floor(zoom * 4) / 4))
-    return ((miny + maxy) / 2, (minx + maxx) / 2), zoom

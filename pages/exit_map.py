@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.view import ROOT, breadcrumb, drill, focus, search_units, show_region
+from geo.view import drill, focus, search_units
 from ui import maps
 from ui.export import export_panel
 from ui.setup import load_bundle, setup_page
@@ -23,12 +23,7 @@ st.title(t("exit.title"))
 if problems:
     st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
 
-chain = breadcrumb(view, data.units)
-crumbs = st.columns(len(chain) + 4, gap="small")
-for column, (code, name) in zip(crumbs, chain):
-    label = t("app.city") if code == ROOT else name
-    if column.button(label, key=f"crumb.{code}", disabled=code == view.region, width="stretch"):
-        state.go(show_region(view, code))
+state.breadcrumb(view, data.units)
 
 with st.expander(t("exit.search")):
     query = st.text_input(t("exit.search"), key="exit.query", label_visibility="collapsed")

@@ -9,7 +9,6 @@ from streamlit_folium import st_folium
 from geo.schema import SITE_STAGES
 from geo.sites import SiteFilter, beyond, filter_sites, site_kpis
 from geo.view import drill, region_prefix
-from layers.base import fit_view
 from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
 from ui import maps
 from ui import pages_support as ps
@@ -68,7 +67,7 @@ ps.publish(view, {"stage": ",".join(stage_filter), "occ": str(occ) if occ_on els
 st.title(t("reloc.title"))
 if problems:
     st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
-ps.breadcrumb_buttons(state, view, data.units)
+state.breadcrumb(view, data.units)
 
 every = ps.sites(view.year)
 shown = filter_sites(every, SiteFilter(region_prefix(view.region), tuple(stage_filter),
@@ -118,9 +117,8 @@ if not len(shown):
 hidden = int((~shown["drawable"]).sum())
 if hidden:
     st.warning(t("reloc.not_drawn", count=hidden))
-center, zoom = fit_view(prepared.bounds or maps.city_bounds(), 900, maps.MAP_HEIGHT)
 event = st_folium(maps.new_base_map(), key="relocation_map", feature_group_to_add=groups,
-                  layer_control=ps.layer_control(), center=center, zoom=zoom, height=maps.MAP_HEIGHT,
+                  layer_control=ps.layer_control(), height=maps.MAP_HEIGHT,
                   use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
 clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
 if clicked:

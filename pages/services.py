@@ -9,7 +9,6 @@ from streamlit_folium import st_folium
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
 from geo.view import focus, region_prefix
-from layers.base import fit_view
 from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
 from ui import maps
 from ui import pages_support as ps
@@ -55,7 +54,7 @@ ps.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS
 st.title(t("svc.title"))
 if problems:
     st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
-ps.breadcrumb_buttons(state, view, data.units, fixed_level="village")
+state.breadcrumb(view, data.units, fixed_level="village")
 
 prefix = region_prefix(view.region)
 names = dict(zip(data.units[CODE], data.units[NAME]))
@@ -88,9 +87,8 @@ for item in chosen:
                               no_data_label=t("common.unknown"), selected=view.selected))
 
 st.caption(t("svc.click_hint") + t("layer.control_hint"))
-center, zoom = fit_view(bounds or maps.city_bounds(), 900, maps.MAP_HEIGHT)
 event = st_folium(maps.new_base_map(), key="services_map", feature_group_to_add=groups,
-                  layer_control=ps.layer_control(), center=center, zoom=zoom, height=maps.MAP_HEIGHT,
+                  layer_control=ps.layer_control(), height=maps.MAP_HEIGHT,
                   use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
 clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
 if clicked:

@@ -10,7 +10,7 @@ from geo.aggregate import unit_figures
 from geo.read import read_bundle
 from geo.simplify import display_units
 from geo.view import View, units_in_view
-from layers.base import base_map, fit_view
+from layers.base import base_map
 from layers.offline import external_urls
 from layers.styling import format_value, style_metric, style_status
 from layers.units_layer import LegendSpec, script_safe_json
@@ -89,13 +89,6 @@ def test_script_safe_json_round_trips():
     value = {"n": "</script>&<!--", "s": "\u2028"}
     assert json.loads(script_safe_json(value)) == value
     assert "<" not in script_safe_json(value)
-
-
-def test_fit_view_zooms_in_for_smaller_regions():
-    (lat, lon), city = fit_view((106.6, 30.3, 108.6, 32.4), 900, 600)
-    assert 31 < lat < 32 and 107 < lon < 108 and 7 <= city <= 9
-    _, township = fit_view((107.0, 31.0, 107.1, 31.08), 900, 600)
-    assert township > city + 3
 
 
 def test_base_map_constant_script():

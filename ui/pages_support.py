@@ -8,18 +8,17 @@ prepare/layer) instead of copying it. Cached functions take plain values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 import folium
 import pandas as pd
 import streamlit as st
 
 from geo import services as svc
-from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
+from geo.schema import CODE, NAME, PARENT
 from geo.sites import site_figures, site_quality
 from geo.standards import county_compliance
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import ROOT, View, breadcrumb, levels_below, region_prefix, show_region, view_params
+from geo.view import View, region_prefix, view_params
 from layers.service_layer import gap_classes, item_classes
 from layers.units_layer import LayerStyle, features_json, units_group
 from layers.view_layer import join_rows
@@ -33,52 +32,11 @@ BOUNDARY_FILL = "#f4f4f4"
 # --------------------------------------------------------------------------- widgets
 
 def region_sidebar(state: ViewState, units: pd.DataFrame, *, fixed_level: str | None = None) -> View:
-    """County / township / level / year widgets of a page, under the page's ViewState keys (so
-    ViewState.start loads deep links into them). Returns the view (status indicator)."""
-    s = st.session_state
-    counties = units.loc[units[LEVEL] == "county"]
-    names = dict(zip(units[CODE], units[NAME]))
-    sb = st.sidebar
-    sb.subheader(t("exit.region"))
-
-    def region_changed() -> None:
-        s[state.key("township")] = ""
-        s[state.key("level")] = "township" if s[state.key("county")] != ROOT else "county"
-        s[state.key("selected")] = None
-
-    def township_changed() -> None:
-        s[state.key("level")] = "village" if s[state.key("township")] else "township"
-        s[state.key("selected")] = None
-
-    if s.get(state.key("county")) not in [ROOT, *counties[CODE]]:
-        s[state.key("county")] = ROOT
-    county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=state.key("county"),
-                          format_func=lambda c: t("exit.all_counties") if c == ROOT else names[c],
-                          on_change=region_changed)
-    township = ""
-    if county != ROOT:
-        towns = units.loc[(units[LEVEL] == "township") & (units[PARENT] == county), CODE].tolist()
-        if s.get(state.key("township")) not in ["", *towns]:
-            s[state.key("township")] = ""
-        township = sb.selectbox(t("exit.township"), ["", *towns], key=state.key("township"),
-                                format_func=lambda c: t("exit.all_townships") if c == "" else names[c],
-                                on_change=township_changed)
-    region = township or county
-    if fixed_level is None:
-        options = list(levels_below(region))
-        if s.get(state.key("level")) not in options:
-            s[state.key("level")] = options[0]
-        level = sb.radio(t("exit.level"), options, key=state.key("level"), horizontal=True,
-                         format_func=lambda v: t(f"level.{v}"))
-    else:
-        level = s[state.key("level")] = fixed_level
-    if s.get("year") not in YEARS:
-        s["year"] = YEARS[-1]
-    year = sb.select_slider(t("sidebar.year"), options=list(YEARS), key="year", help=t("sidebar.year_help"))
-    selected = s.get(state.key("selected"))
-    if selected and (not selected.startswith(region_prefix(region)) or len(selected) != 12):
-        selected = None
-    return View(level=level, region=region, indicator="status", year=int(year), selected=selected)
+    """Region, level and year widgets of a page under its ViewState keys (so deep links load
+    into them). Returns the view (status indicator)."""
+    region, level = state.region_widgets(units, fixed_level=fixed_level)
+    year = state.year_widget()
+    return View(level=level, region=region, indicator="status", year=year, selected=state.selected(region))
 
 
 def first_run_param(state: ViewState, name: str) -> str | None:
@@ -96,19 +54,6 @@ def publish(view: View, extra: Mapping[str, str]) -> None:
         params.pop(name, None)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
-
-
-def breadcrumb_buttons(state: ViewState, view: View, units: pd.DataFrame, *,
-                       fixed_level: str | None = None) -> None:
-    """City > county > township buttons; a click shows that region (like the exit page)."""
-    chain = breadcrumb(view, units)
-    columns = st.columns(len(chain) + 4, gap="small")
-    for column, (code, name) in zip(columns, chain):
-        label = t("app.city") if code == ROOT else name
-        if column.button(label, key=f"{state.page}.crumb.{code}", disabled=code == view.region,
-                         width="stretch"):
-            target = show_region(view, code)
-            state.go(replace(target, level=fixed_level) if fixed_level else target)
 
 
 def download_buttons(table: pd.DataFrame, name: str, *, key: str, code_columns: Iterable[str] = (),

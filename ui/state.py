@@ -8,13 +8,26 @@ it is drawn).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from geo.aggregate import STATUSES
 from geo.classify import METHODS
 from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
-from geo.view import INDICATORS, MODES, ROOT, View, levels_below, parse_view, region_prefix, view_params
+from geo.view import (
+    INDICATORS,
+    MODES,
+    ROOT,
+    View,
+    breadcrumb,
+    levels_below,
+    parse_view,
+    region_prefix,
+    show_region,
+    view_params,
+)
 from ui.text import group, t
 
 _KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
@@ -63,8 +76,9 @@ class ViewState:
         st.session_state[self.key("pending")] = view
         st.rerun()
 
-    def sidebar(self, units: pd.DataFrame) -> View:
-        """The page's filter widgets in the sidebar; returns the current view."""
+    def region_widgets(self, units: pd.DataFrame, *, fixed_level: str | None = None) -> tuple[str, str]:
+        """County > township cascade and level radio in the sidebar; returns (region, level).
+        `fixed_level` hides the radio (pages that always show one level)."""
         s = st.session_state
         counties = units.loc[units[LEVEL] == "county"]
         names = dict(zip(units[CODE], units[NAME]))
@@ -80,6 +94,8 @@ class ViewState:
             s[self.key("level")] = "village" if s[self.key("township")] else "township"
             s[self.key("selected")] = None
 
+        if s.get(self.key("county")) not in [ROOT, *counties[CODE]]:
+            s[self.key("county")] = ROOT
         county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=self.key("county"),
                               format_func=lambda c: t("exit.all_counties") if c == ROOT else names[c],
                               on_change=region_changed)
@@ -92,30 +108,57 @@ class ViewState:
                                     format_func=lambda c: t("exit.all_townships") if c == "" else names[c],
                                     on_change=township_changed)
         region = township or county
+        if fixed_level is not None:
+            s[self.key("level")] = fixed_level
+            return region, fixed_level
         options = list(levels_below(region))
         if s.get(self.key("level")) not in options:
             s[self.key("level")] = options[0]
         level = sb.radio(t("exit.level"), options, key=self.key("level"), horizontal=True,
                          format_func=lambda v: t(f"level.{v}"))
+        return region, level
+
+    @staticmethod
+    def year_widget() -> int:
+        """The as-of year slider, shared by every page through the `year` key."""
+        if st.session_state.get("year") not in YEARS:
+            st.session_state["year"] = YEARS[-1]
+        return int(st.sidebar.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
+                                            help=t("sidebar.year_help")))
+
+    def selected(self, region: str) -> str | None:
+        """The selected unit, if it lies inside `region`."""
+        selected = st.session_state.get(self.key("selected"))
+        return selected if selected and selected.startswith(region_prefix(region)) else None
+
+    def breadcrumb(self, view: View, units: pd.DataFrame, *, fixed_level: str | None = None) -> None:
+        """City > county > township buttons above the map; a click shows that region."""
+        chain = breadcrumb(view, units)
+        columns = st.columns(len(chain) + 4, gap="small")
+        for column, (code, name) in zip(columns, chain):
+            label = t("app.city") if code == ROOT else name
+            if column.button(label, key=f"{self.page}.crumb.{code}", disabled=code == view.region,
+                             width="stretch"):
+                target = show_region(view, code)
+                self.go(replace(target, level=fixed_level) if fixed_level else target)
+
+    def sidebar(self, units: pd.DataFrame) -> View:
+        """The exit-progress filters in the sidebar; returns the current view."""
+        region, level = self.region_widgets(units)
+        sb = st.sidebar
         sb.divider()
         indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"),
                                  format_func=lambda v: t(f"indicator.{v}"))
         classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"),
                                 format_func=lambda v: t(f"classing.{v}"), disabled=indicator == "status")
-        if s.get("year") not in YEARS:
-            s["year"] = YEARS[-1]
-        year = sb.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
-                                help=t("sidebar.year_help"))
+        year = self.year_widget()
         mode = sb.radio(t("exit.mode"), MODES, key=self.key("mode"), horizontal=True,
                         format_func=lambda v: t(f"mode.{v}"))
         poor = sb.toggle(t("exit.poor_only"), key=self.key("poor"))
         statuses = sb.multiselect(t("exit.status_filter"), list(STATUSES), key=self.key("status"),
                                   format_func=lambda v: group("status")[v])
-        selected = s.get(self.key("selected"))
-        if selected and not selected.startswith(region_prefix(region)):
-            selected = None
-        return View(level=level, region=region, indicator=indicator, classing=classing, year=int(year),
-                    mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=selected)
+        return View(level=level, region=region, indicator=indicator, classing=classing, year=year,
+                    mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=self.selected(region))
 
     @staticmethod
     def publish(view: View) -> None:

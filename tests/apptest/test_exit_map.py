@@ -46,7 +46,7 @@ def test_region_cascade_drills_down(open_page, units):
     assert table_rows(at) == len(villages) > 0
     assert params(at)["level"] == "village"
     # breadcrumb back to the city
-    at.button(key="crumb.all").click().run()
+    at.button(key="exit.crumb.all").click().run()
     assert table_rows(at) == 7 and params(at)["region"] == "all"
 
 
