@@ -29,15 +29,22 @@ def legend_for(styled: Styled, *, count_format: str, no_data_label: str) -> Lege
     return LegendSpec(styled.title, items, no_data)
 
 
-def view_layer(shapes: gpd.GeoDataFrame, styled: Styled, *, name: str,
-               fields: Mapping[str, pd.Series], flags: pd.Series | None, flag_text: str,
+def view_group(data: str, styled: Styled, *, name: str, labels: Sequence[str], flag_text: str,
                count_format: str, no_data_label: str, selected: str | None = None) -> folium.FeatureGroup:
-    """FeatureGroup of `shapes` (rows joined with geometry, EPSG:4326); `styled`, `fields` and
-    `flags` are aligned with `shapes`' index."""
-    labels: Sequence[str] = list(fields.keys())
-    data = features_json(shapes, styled.index, list(fields.values()), flags)
+    """FeatureGroup of pre-serialised view data (`features_json`), coloured by `styled`, with a
+    counted legend; `labels` are the tooltip row labels."""
     style = LayerStyle(colors=styled.colors or ("#cccccc",), no_data_color=NO_DATA_COLOR,
                        flag_color=FLAG_COLOR)
     return units_group(data, name=name, style=style, fields=labels,
                        legend=legend_for(styled, count_format=count_format, no_data_label=no_data_label),
                        flag_text=flag_text, selected=selected)
+
+
+def view_layer(shapes: gpd.GeoDataFrame, styled: Styled, *, name: str,
+               fields: Mapping[str, pd.Series], flags: pd.Series | None, flag_text: str,
+               count_format: str, no_data_label: str, selected: str | None = None) -> folium.FeatureGroup:
+    """FeatureGroup of `shapes` (rows joined with geometry, EPSG:4326); `styled`, `fields` and
+    `flags` are aligned with `shapes`' index."""
+    data = features_json(shapes, styled.index, list(fields.values()), flags)
+    return view_group(data, styled, name=name, labels=list(fields.keys()), flag_text=flag_text,
+                      count_format=count_format, no_data_label=no_data_label, selected=selected)

@@ -10,15 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from geo.codes import code_level
-from geo.consistency import consistency_flags
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import ROOT, View, units_in_view
+from geo.view import ROOT, View
 from layers.base import base_map
-from layers.palette import FLAG_COLOR, NO_DATA_COLOR
-from layers.styling import Styled, format_value, style_view
-from layers.units_layer import LayerStyle, features_json, units_group
-from layers.view_layer import join_rows, legend_for
+from layers.snapshot import prepare_snapshot, tooltip_fields
+from layers.styling import Styled
+from layers.units_layer import features_json
+from layers.view_layer import view_group
 from ui import cache
 from ui.text import group, t
 
@@ -36,36 +35,17 @@ class Prepared:
     bounds: tuple[float, float, float, float]
 
 
-def _tooltip_fields(rows: pd.DataFrame, view: View) -> dict[str, pd.Series]:
-    labels = group("field")
-    status = rows["status"].fillna("no_data").map(group("status"))
-    fields = {labels["name"]: rows[NAME], labels["code"]: rows[CODE], labels["status"]: status}
-    if view.indicator not in ("status", "remaining_poor", "incidence"):
-        fields[t(f"indicator.{view.indicator}")] = rows[view.indicator].map(
-            lambda v: None if pd.isna(v) else format_value(v, view.indicator))
-    fields[labels["remaining_poor"]] = rows["remaining_poor"].map(
-        lambda v: None if pd.isna(v) else format_value(v, "remaining_poor"))
-    fields[labels["incidence"]] = rows["incidence"].map(
-        lambda v: None if pd.isna(v) else format_value(v, "incidence"))
-    fields[labels["planned_exit_year"]] = rows["planned_exit_year"]
-    fields[labels["actual_exit_year"]] = rows["actual_exit_year"]
-    return fields
-
-
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
-    figures = cache.figures(view.year)
-    rows = units_in_view(figures, view).copy()
-    rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
+    # the same assembly as exports (layers.snapshot), with this process's cached inputs
     close_up = view.region != ROOT and code_level(view.region) == "township"
-    shapes = join_rows(cache.display(view.level, fine=close_up), rows)
-    rows = pd.DataFrame(shapes.drop(columns="geometry"))
-    styled = style_view(rows, view.indicator, view.classing, status_labels=group("status"),
-                        title=t(f"indicator.{view.indicator}"))
-    fields = _tooltip_fields(rows, view)
-    data = features_json(shapes, styled.index, list(fields.values()), rows["flag"].notna())
-    bounds = tuple(float(b) for b in shapes.total_bounds) if len(shapes) else None
-    return Prepared(rows, styled, data, tuple(fields.keys()), bounds)
+    snapshot = prepare_snapshot(cache.bundle(), view, t, demo=cache.is_demo(folder), source="",
+                                figures=cache.figures(view.year),
+                                display=cache.display(view.level, fine=close_up))
+    rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
+    fields = tooltip_fields(rows, snapshot.view, t)
+    data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].notna())
+    return Prepared(rows, snapshot.styled, data, tuple(fields.keys()), snapshot.bounds)
 
 
 def prepare(view: View) -> Prepared:
@@ -76,13 +56,10 @@ def prepare(view: View) -> Prepared:
 
 def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
     """The view's feature group (polygons + legend) for st_folium's feature_group_to_add."""
-    style = LayerStyle(colors=prepared.styled.colors or ("#cccccc",), no_data_color=NO_DATA_COLOR,
-                       flag_color=FLAG_COLOR)
-    legend = legend_for(prepared.styled, count_format=t("legend.count", label="{label}", count="{count}"),
-                        no_data_label=t("status.no_data"))
-    return units_group(prepared.data, name=t(f"indicator.{view.indicator}"), style=style,
-                       fields=prepared.fields, legend=legend, flag_text=t("flag.tooltip"),
-                       selected=view.selected)
+    return view_group(prepared.data, prepared.styled, name=t(f"indicator.{view.indicator}"),
+                      labels=prepared.fields, flag_text=t("flag.tooltip"),
+                      count_format=t("legend.count", label="{label}", count="{count}"),
+                      no_data_label=t("status.no_data"), selected=view.selected)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -47,8 +47,8 @@ STARTUP_TIMEOUT_S = 60
 IDLE_TIMEOUT_MS = 60_000
 ARTIFACTS = REPO_ROOT / "artifacts"
 
-# Ports of the portals this rig started: the only places a page may fetch from.
-_PORTAL_PORTS: set[int] = set()
+# Portals this rig started, by port: the only places a page may fetch from.
+_RUNNING: dict[int, "Portal"] = {}
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 _NON_NETWORK_SCHEMES = {"data", "blob", "about", "javascript"}
 _DEEP_LINK_PROBE = re.compile(r"^https?://[^/]+/.+/_stcore/(health|host-config)$")
@@ -80,7 +80,7 @@ class Portal:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        _PORTAL_PORTS.discard(self.port)
+        _RUNNING.pop(self.port, None)
         self.log_path.unlink(missing_ok=True)
 
 
@@ -112,7 +112,7 @@ def launch_portal(app_dir: Path = APP_DIR, *, env: dict[str, str] | None = None)
         process = subprocess.Popen(command, cwd=app_dir, stdout=log, stderr=subprocess.STDOUT,
                                    env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     portal = Portal(port, process, log_path)
-    _PORTAL_PORTS.add(port)
+    _RUNNING[port] = portal
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while not _healthy(port):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -186,7 +186,7 @@ def is_local(url: str) -> bool:
     if parts.scheme in _NON_NETWORK_SCHEMES:
         return True
     return (parts.scheme in {"http", "https", "ws", "wss"}
-            and parts.hostname in _LOCAL_HOSTS and parts.port in _PORTAL_PORTS)
+            and parts.hostname in _LOCAL_HOSTS and parts.port in _RUNNING)
 
 
 @pytest.fixture(scope="session")
@@ -209,9 +209,38 @@ def page_log() -> PageLog:
     return PageLog()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.rig_call_failed = report.failed
+    return report
+
+
+def _save_failure(request: pytest.FixtureRequest, page: Page, page_log: PageLog) -> None:
+    """artifacts/failures/<test>.png and .txt: what the page showed and logged, and the output
+    of the servers still running."""
+    folder = ARTIFACTS / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-150:]
+    lines = [f"url: {page.url}"]
+    try:
+        page.screenshot(path=str(folder / f"{stem}.png"), full_page=True)
+        lines.append("page text:\n" + page.inner_text("body", timeout=2000))
+    except Exception as error:  # the page may be gone; the log below still helps
+        lines.append(f"(no screenshot/text: {error})")
+    for name in ("blocked", "console_errors", "page_errors", "ignored_console_errors"):
+        lines.append(f"{name}: {getattr(page_log, name)}")
+    for running in list(_RUNNING.values()):
+        lines.append(f"--- output of portal :{running.port} (last 60 lines)")
+        lines += running.log().splitlines()[-60:]
+    (folder / f"{stem}.txt").write_text("\n".join(lines), encoding="utf-8")
+
+
 @pytest.fixture
-def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
-    """A page in a new context that cannot reach anything but the rig's portals."""
+def page(request: pytest.FixtureRequest, browser: Browser, page_log: PageLog) -> Iterator[Page]:
+    """A page in a new context that cannot reach anything but the rig's portals. On failure,
+    a screenshot, the page text, the page log and the servers' output go to artifacts/failures/."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
                                   service_workers="block")
     page = context.new_page()
@@ -230,6 +259,8 @@ def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
     page.on("pageerror", lambda error: page_log.page_errors.append(str(error)))
     page.set_default_timeout(IDLE_TIMEOUT_MS)
     yield page
+    if getattr(request.node, "rig_call_failed", False):
+        _save_failure(request, page, page_log)
     context.close()
 
 
