@@ -53,6 +53,7 @@ sb = st.sidebar
 sb.divider()
 sb.subheader(t("reloc.filters"))
 stage_filter = sb.multiselect(t("reloc.stage"), list(SITE_STAGES), key=state.key("stages"),
+                              placeholder=t("filter.all"),
                               format_func=lambda v: t(f"stage.{v}"))
 occ_on = sb.toggle(t("reloc.occupancy_on"), key=state.key("occ_on"))
 occ = sb.slider(t("reloc.occupancy_below"), 5, 100, DEFAULT_OCC, 5, key=state.key("occ"), disabled=not occ_on)

@@ -44,8 +44,8 @@ if url["exit"] is not None:
 view = ps.region_sidebar(state, data.units, fixed_level="village")
 sb = st.sidebar
 sb.divider()
-chosen = sb.multiselect(t("svc.layers"), list(ITEMS), key=state.key("layers"), format_func=ps.item_label,
-                        help=t("svc.layers_help"))
+chosen = sb.multiselect(t("svc.layers"), list(ITEMS), key=state.key("layers"), placeholder=t("filter.none"),
+                        format_func=ps.item_label, help=t("svc.layers_help"))
 exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
 sort = s.get(state.key("sort"), TODO_SORTS[0])
 ps.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS[0] else "",

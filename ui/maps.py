@@ -77,6 +77,11 @@ def new_base_map() -> folium.Map:
     return base_map(city_bounds())
 
 
+def _year_text(years: pd.Series) -> pd.Series:
+    """Years as text, empty where unknown (a grid shows NA as 'None')."""
+    return years.map(lambda y: "" if pd.isna(y) else str(int(y)))
+
+
 def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """The units on the map with their figures, Chinese headers, codes as text."""
     rows = prepared.rows
@@ -87,8 +92,8 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
         labels["name"]: rows[NAME],
         labels["parent"]: rows[PARENT].map(lambda c: names.get(c, "")),
         labels["status"]: rows["status"].fillna("no_data").map(group("status")),
-        labels["planned_exit_year"]: rows["planned_exit_year"],
-        labels["actual_exit_year"]: rows["actual_exit_year"],
+        labels["planned_exit_year"]: _year_text(rows["planned_exit_year"]),
+        labels["actual_exit_year"]: _year_text(rows["actual_exit_year"]),
         labels["registered_poor"]: rows["registered_poor"],
         labels["exited_poor"]: rows["exited_poor"],
         labels["remaining_poor"]: rows["remaining_poor"],

@@ -156,6 +156,7 @@ class ViewState:
                         format_func=lambda v: t(f"mode.{v}"))
         poor = sb.toggle(t("exit.poor_only"), key=self.key("poor"))
         statuses = sb.multiselect(t("exit.status_filter"), list(STATUSES), key=self.key("status"),
+                                  placeholder=t("filter.all"),
                                   format_func=lambda v: group("status")[v])
         return View(level=level, region=region, indicator=indicator, classing=classing, year=year,
                     mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=self.selected(region))

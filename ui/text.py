@@ -107,6 +107,8 @@ TEXT: dict[str, str] = {
     "field.flag": "一致性提示",
     "field.value": "指标值",
     "field.incidence_pct": "贫困发生率（%）",
+    "filter.all": "全部（不筛选）",
+    "filter.none": "请选择",
     "field.exit_rate_pct": "脱贫率（%）",
     # about page
     "about.title": "数据说明",
