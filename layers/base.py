@@ -24,15 +24,16 @@ PORTAL_CSS = STATIC_URL + "portal/portal.css"
 
 
 def base_map(bounds: Sequence[float], *, height: str = "100%") -> folium.Map:
-    """An offline folium map fitted to `bounds` (minx, miny, maxx, maxy in EPSG:4326), with the
+    """An offline folium map centred on `bounds` (minx, miny, maxx, maxy in EPSG:4326), with the
     portal's own layer script. No tiles: the portal runs on intranets without a tile server.
 
     Keep its arguments constant per dataset: streamlit-folium rebuilds the iframe whenever the
     base map's script changes; views change layers, centre and zoom instead."""
     minx, miny, maxx, maxy = bounds
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, prefer_canvas=True,
-                   zoom_snap=0.25, height=height, attributionControl=False)
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # No fit_bounds here: on a first load it can run after the layers' own fit (static/portal/
+    # portal.js fits the map to every new view layer) and undo it.
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8, tiles=None,
+                   prefer_canvas=True, zoom_snap=0.25, height=height, attributionControl=False)
     m.add_child(MetricScale())
     m = make_offline(m)
     m.default_js = [*m.default_js, ("portal_js", PORTAL_JS)]

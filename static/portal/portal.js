@@ -90,8 +90,10 @@
       /* Fit the map to this layer whenever it is (re)added: a new view is a new layer, while
          reruns that do not change the view leave the layer, and the user's pan/zoom, alone. */
       group.on("add", function (e) {
-        var bounds = units.getBounds();
-        if (bounds.isValid()) { e.target._map.fitBounds(bounds, {padding: [12, 12], animate: false}); }
+        var map = e.target._map, bounds = units.getBounds();
+        if (!bounds.isValid()) { return; }
+        map.invalidateSize(false);  /* the iframe may have been resized since the map was made */
+        map.fitBounds(bounds, {padding: [12, 12], animate: false});
       });
     }
     return group;
