@@ -45,6 +45,10 @@ CHROMIUM_ARGS = [
 ]
 STARTUP_TIMEOUT_S = 60
 IDLE_TIMEOUT_MS = 60_000
+# wait_for_function polls on requestAnimationFrame by default, which Chromium may not run in the
+# component iframe (seen: a drawn map "never" appearing for 60 s). Poll on a timer instead, also
+# in your own frame.wait_for_function calls.
+POLL_MS = 100
 ARTIFACTS = REPO_ROOT / "artifacts"
 
 # Portals this rig started, by port: the only places a page may fetch from.
@@ -298,7 +302,7 @@ def _expect_rerun(page: Page, timeout: float = IDLE_TIMEOUT_MS) -> Iterator[None
     _wait_idle(page, timeout)
     page.evaluate(_WATCH_RUNS_JS)
     yield
-    page.wait_for_function("() => window.__rigRuns > 0", timeout=timeout)
+    page.wait_for_function("() => window.__rigRuns > 0", timeout=timeout, polling=POLL_MS)
     page.evaluate("() => window.__rigObserver.disconnect()")
     _wait_idle(page, timeout)
 
@@ -330,7 +334,7 @@ def _map_frame(page: Page, index: int = 0, timeout: float = IDLE_TIMEOUT_MS) -> 
     frame = handle.content_frame()
     assert frame is not None, "streamlit-folium iframe has no content frame"
     frame.wait_for_function("() => window.L !== undefined && window.map instanceof window.L.Map",
-                            timeout=timeout)
+                            timeout=timeout, polling=POLL_MS)
     frame.evaluate(_MAP_SETTLED_JS, 300)
     return frame
 
@@ -369,7 +373,7 @@ def _count_polygons(frame: Frame, *, visible_only: bool = False, wait_for: int |
     if wait_for is not None:
         try:
             frame.wait_for_function(f"(v) => ({_COUNT_POLYGONS_JS})(v) === {int(wait_for)}",
-                                    arg=visible_only, timeout=timeout)
+                                    arg=visible_only, timeout=timeout, polling=POLL_MS)
         except PlaywrightTimeoutError:
             got = frame.evaluate(_COUNT_POLYGONS_JS, visible_only)
             raise AssertionError(f"expected {wait_for} polygons, map shows {got}") from None

@@ -48,6 +48,9 @@ def test_import_publish_and_map(start_portal, page, page_log, wait_idle, map_fra
     page.get_by_text("校验通过：0 个警告。").wait_for()
     page.get_by_text("退出情况表").click()
     wait_idle(page)
+    # the uploader of the new kind replaces the old one: upload into it only once it is there
+    page.get_by_text("支持 CSV", exact=False).wait_for()
+    page.wait_for_timeout(500)
     page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(xlsx))
     page.locator("[data-testid='stFileUploader']").get_by_text("退出情况.xlsx").wait_for()
     wait_idle(page)
