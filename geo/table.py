@@ -23,7 +23,8 @@ def safe_table(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells (object/string columns) are neutralised; numbers untouched."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or str(out[column].dtype).startswith("string"):
+        dtype = out[column].dtype
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
             out[column] = out[column].map(neutralise).astype(object)
     return out
 

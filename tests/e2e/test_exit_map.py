@@ -35,10 +35,12 @@ def test_click_county_then_township_then_back(portal, page, page_log, wait_idle,
     wait_idle(page)
     frame = map_frame(page)
     assert count_polygons(frame, wait_for=7) == 7
+    frame.evaluate("() => { window.__same_map = 1; }")
     qu = units.loc[units.code == QU].geometry.iloc[0].representative_point()
     click_unit(page, frame, qu)
     wait_idle(page)
     frame = map_frame(page)
+    assert frame.evaluate("() => window.__same_map") == 1      # layers swapped, map not rebuilt
     towns = units[(units.level == "township") & (units.parent_code == QU)]
     assert count_polygons(frame, wait_for=len(towns)) == 41
     codes = set(frame.evaluate("() => Object.values(window.map._layers).filter(l => l.feature && l._map)"
