@@ -39,7 +39,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
     "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        apt-get install -y -qq "${missing[@]}" >/dev/null  # with recommends, as tested
 fi
 
 # --- virtualenv and Python packages ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from geo import datasets
 from geo.ingest import files, pipeline
-from geo.ingest.report import Report, problems_frame
+from geo.ingest.report import Report
 from geo.ingest.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,10 +34,12 @@ def _base(store: Store) -> Path:
 
 
 def _print(report: Report, out) -> None:
-    # geo/ stays language-neutral (like DataError): located facts and rule keys here; the
-    # portal's 数据管理 page and --report words them in Chinese via ui.text.
+    # An entry point like a page: the Chinese wording comes from ui/ (pure modules, no
+    # Streamlit); tests/test_architecture.py allows exactly this import in entry points.
+    from ui.import_text import problem_text
+    from ui.text import t
     for problem in report.sorted():
-        print(problem, file=out)
+        print(f"[{t(f'severity.{problem.severity}')}] {problem_text(problem)}", file=out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         code = 1
     _print(report, sys.stderr)
     if args.report:
-        problems_frame(report.problems).to_csv(args.report, index=False, encoding="utf-8-sig")
+        from ui.import_text import problems_table
+        problems_table(report.sorted()).to_csv(args.report, index=False, encoding="utf-8-sig")
     return code
 
 

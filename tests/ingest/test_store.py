@@ -142,14 +142,17 @@ def test_command_line_import(tmp_path, tiny_folder):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("published v0001-")
-    assert "warning: e.xlsx [退出情况] row 9: total_row_excluded value='合计'" in run.stderr
+    lines = run.stderr.splitlines()
+    total = [line for line in lines if "第 9 行" in line and "合计" in line]
+    assert len(total) == 1 and total[0].startswith("[") and "文件 e.xlsx" in total[0], run.stderr
     bad = subprocess.run([sys.executable, "-m", "geo.ingest", "--kind", "units", "--file",
                           str(tmp_path / "missing.zip")], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
-    assert bad.returncode == 1 and "error: missing.zip: file_missing" in bad.stderr
+    assert bad.returncode == 1 and "文件 missing.zip" in bad.stderr and "[错误]" in bad.stderr, bad.stderr
     report = pd.read_csv(tmp_path / "r.csv", dtype=str, keep_default_na=False)
-    assert report.loc[report["rule"] == "total_row_excluded", ["file", "sheet", "row", "value"]].values.tolist() == \
-        [["e.xlsx", "退出情况", "9", "合计"]]
+    # the --report CSV is for people: Chinese headers and wording, like the page's download
+    assert report.loc[report["值"] == "合计", ["文件", "工作表/图层", "行"]].values.tolist() == \
+        [["e.xlsx", "退出情况", "9"]]
     listing = subprocess.run([sys.executable, "-m", "geo.ingest", "--list"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert listing.stdout.startswith("* v0001-")
