@@ -16,21 +16,15 @@
     return box;
   }
 
-  /* A legend that is a Layer, so removing its feature group also removes it. */
-  var PortalLegend = L.Layer.extend({
-    initialize: function (spec) { this._spec = spec; },
+  /* A map control that is a Layer, so removing its feature group also removes it. `build`
+     returns the control's element. Shared with sites.js through window.portal. */
+  var ControlLayer = L.Layer.extend({
+    initialize: function (position, build) { this._position = position; this._build = build; },
     onAdd: function (map) {
-      var spec = this._spec;
-      var control = L.control({position: spec.position || "bottomright"});
+      var build = this._build;
+      var control = L.control({position: this._position});
       control.onAdd = function () {
-        var div = el("div", "portal-legend");
-        div.appendChild(el("div", "portal-legend-title", spec.title));
-        spec.items.forEach(function (item) {
-          var row = el("div", "portal-legend-row");
-          row.appendChild(swatch(item.color, item.nodata));
-          row.appendChild(el("span", null, item.label));
-          div.appendChild(row);
-        });
+        var div = build();
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
         return div;
@@ -39,6 +33,22 @@
     },
     onRemove: function (map) { map.removeControl(this._control); }
   });
+
+  function legendLayer(spec) {
+    return new ControlLayer(spec.position || "bottomright", function () {
+      var div = el("div", "portal-legend");
+      div.appendChild(el("div", "portal-legend-title", spec.title));
+      spec.items.forEach(function (item) {
+        var row = el("div", "portal-legend-row");
+        row.appendChild(swatch(item.color, item.nodata));
+        row.appendChild(el("span", null, item.label));
+        div.appendChild(row);
+      });
+      return div;
+    });
+  }
+
+  window.portal = {el: el, ControlLayer: ControlLayer};
 
   function tooltipContent(feature, opts) {
     var table = el("table", "portal-tooltip");
@@ -85,7 +95,7 @@
       }
     });
     group.addLayer(units);
-    if (opts.legend) { group.addLayer(new PortalLegend(opts.legend)); }
+    if (opts.legend) { group.addLayer(legendLayer(opts.legend)); }
     if (opts.fit) {
       /* Fit the map to this layer whenever it is (re)added: a new view is a new layer, while
          reruns that do not change the view leave the layer, and the user's pan/zoom, alone. */

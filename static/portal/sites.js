@@ -1,15 +1,10 @@
 /* Relocation-site markers: circle markers sized by planned households and coloured by stage,
    clustered when zoomed out, with popups and a legend built with textContent only (names from
-   data never reach innerHTML). Needs Leaflet and leaflet.markercluster; loaded from /app/static/. */
+   data never reach innerHTML). Needs Leaflet, leaflet.markercluster and portal.js (window.portal), all served by the portal. */
 (function () {
   "use strict";
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
+  var el = window.portal.el;  /* portal.js loads first: it is on every base map */
 
   function dot(color, radius, ring) {
     var box = el("span", "portal-dot");
@@ -19,43 +14,34 @@
     return box;
   }
 
-  var SitesLegend = L.Layer.extend({
-    initialize: function (spec) { this._spec = spec; },
-    onAdd: function (map) {
-      var spec = this._spec;
-      var control = L.control({position: spec.position || "bottomleft"});
-      control.onAdd = function () {
-        var div = el("div", "portal-legend");
-        div.appendChild(el("div", "portal-legend-title", spec.title));
-        spec.items.forEach(function (item) {
+  function sitesLegend(spec) {
+    return new window.portal.ControlLayer(spec.position || "bottomleft", function () {
+      var div = el("div", "portal-legend");
+      div.appendChild(el("div", "portal-legend-title", spec.title));
+      spec.items.forEach(function (item) {
+        var row = el("div", "portal-legend-row");
+        row.appendChild(dot(item.color, 6));
+        row.appendChild(el("span", null, item.label));
+        div.appendChild(row);
+      });
+      if (spec.sizes && spec.sizes.length) {
+        div.appendChild(el("div", "portal-legend-title", spec.sizeTitle));
+        spec.sizes.forEach(function (size) {
           var row = el("div", "portal-legend-row");
-          row.appendChild(dot(item.color, 6));
-          row.appendChild(el("span", null, item.label));
+          row.appendChild(dot("#bdbdbd", size.r));
+          row.appendChild(el("span", null, size.label));
           div.appendChild(row);
         });
-        if (spec.sizes && spec.sizes.length) {
-          div.appendChild(el("div", "portal-legend-title", spec.sizeTitle));
-          spec.sizes.forEach(function (size) {
-            var row = el("div", "portal-legend-row");
-            row.appendChild(dot("#bdbdbd", size.r));
-            row.appendChild(el("span", null, size.label));
-            div.appendChild(row);
-          });
-        }
-        if (spec.flagText) {
-          var flag = el("div", "portal-legend-row");
-          flag.appendChild(dot("#ffffff", 5, spec.flagColor));
-          flag.appendChild(el("span", null, spec.flagText));
-          div.appendChild(flag);
-        }
-        L.DomEvent.disableClickPropagation(div);
-        L.DomEvent.disableScrollPropagation(div);
-        return div;
-      };
-      this._control = control.addTo(map);
-    },
-    onRemove: function (map) { map.removeControl(this._control); }
-  });
+      }
+      if (spec.flagText) {
+        var flag = el("div", "portal-legend-row");
+        flag.appendChild(dot("#ffffff", 5, spec.flagColor));
+        flag.appendChild(el("span", null, spec.flagText));
+        div.appendChild(flag);
+      }
+      return div;
+    });
+  }
 
   function popupContent(site, opts) {
     var box = el("div", "portal-site-popup");
@@ -102,7 +88,7 @@
     if (opts.cluster) { target.addLayers(markers); } else { markers.forEach(function (m) { target.addLayer(m); }); }
     group.addLayer(target);
     group.portalMarkers = markers;
-    if (opts.legend) { group.addLayer(new SitesLegend(opts.legend)); }
+    if (opts.legend) { group.addLayer(sitesLegend(opts.legend)); }
     return group;
   };
 })();
