@@ -189,3 +189,36 @@ def search_units(units: pd.DataFrame, query: str, limit: int = 20) -> list[tuple
     hits = hits.sort_values(["_order", CODE]).head(limit)
     return [(code, parent_chain(code, names)) for code in hits[CODE]]
 
+
+
+def parse_page_params(raw: Mapping[str, str | None], spec: Mapping[str, tuple]) -> tuple[dict, list[str]]:
+    """Page-specific URL parameters. `spec` maps a name to ("list", allowed), ("choice", allowed),
+    ("flag",), ("int", low, high) or ("float", low, high) (floats are clamped). Absent names are
+    left out; bad ones are named in `problems` and left out (the page keeps its default)."""
+    values: dict = {}
+    problems: list[str] = []
+    for name, (kind, *args) in spec.items():
+        text = raw.get(name)
+        if text is None:
+            continue
+        value = None
+        if kind == "list":
+            items = [v for v in text.split(",") if v]
+            value = items if set(items) <= set(args[0]) else None
+        elif kind == "choice":
+            value = text if text in args[0] else None
+        elif kind == "flag":
+            value = {"0": False, "1": True}.get(text)
+        elif kind == "int":
+            value = int(text) if text.isdigit() and args[0] <= int(text) <= args[1] else None
+        elif kind == "float":
+            try:
+                number = float(text)
+                value = min(args[1], max(args[0], number)) if number == number else None
+            except ValueError:
+                value = None
+        if value is None:
+            problems.append(name)
+        else:
+            values[name] = value
+    return values, problems

@@ -11,6 +11,7 @@ import io
 import warnings
 from datetime import datetime
 
+import folium
 import matplotlib
 from branca.element import Element
 from matplotlib.figure import Figure
@@ -57,12 +58,17 @@ def html_bytes(snapshot: Snapshot, *, title: str, text: Text, generated: datetim
     bounds = snapshot.bounds or (107.0, 30.5, 108.5, 32.5)
     m = base_map(bounds)
     rows = snapshot.shapes
-    fields = tooltip_fields(rows, snapshot.view, text)
-    group = view_layer(rows, snapshot.styled, name=text(f"indicator.{snapshot.view.indicator}"),
-                       fields=fields, flags=rows["flag"].notna(), flag_text=text("flag.tooltip"),
-                       count_format=text("legend.count", label="{label}", count="{count}"),
-                       no_data_label=text("status.no_data"), selected=snapshot.view.selected)
-    m.add_child(group)
+    if snapshot.html_units:
+        fields = tooltip_fields(rows, snapshot.view, text)
+        group = view_layer(rows, snapshot.styled, name=snapshot.subject or text(f"indicator.{snapshot.view.indicator}"),
+                           fields=fields, flags=rows["flag"].notna(), flag_text=text("flag.tooltip"),
+                           count_format=text("legend.count", label="{label}", count="{count}"),
+                           no_data_label=text("status.no_data"), selected=snapshot.view.selected)
+        m.add_child(group)
+    for layer in snapshot.html_layers:   # a page's own groups (sites, service layers), in its order
+        m.add_child(layer)
+    if int(snapshot.html_units) + len(snapshot.html_layers) > 1:
+        m.add_child(folium.LayerControl(position="topright", collapsed=False))
     stamp = (generated or now()).astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
     lines = [describe_view(snapshot, text), *snapshot.notices,
              text("export.source", source=snapshot.source), text("export.generated", time=stamp)]

@@ -10,7 +10,7 @@ with their source and licence in `static/LICENSES.md`.
 - `inline_assets(html)` turns a rendered page into one self-contained file (for exports).
 
 No branca colormaps: they, and streamlit-folium because of them, pull d3 from CDNs. Legends are
-plain HTML (`layers/legend.py`); `make_offline` rejects colormaps.
+the portal's own HTML (static/portal/portal.js); `make_offline` rejects colormaps.
 """
 from __future__ import annotations
 
@@ -58,7 +58,8 @@ DROPPED: frozenset[str] = frozenset({
     "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css",
     "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css",
     "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/"
+    "leaflet.awesome-markers.css",
     "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/"
     "leaflet.awesome.rotate.min.css",
 })
@@ -96,7 +97,7 @@ def _describe(element: Element) -> str:
 def _check_element(element: Element) -> None:
     if isinstance(element, ColorMap):
         raise ValueError(f"{_describe(element)} is a branca colormap: it and streamlit-folium "
-                         f"load d3 from CDNs; use layers.legend.Legend instead")
+                         f"load d3 from CDNs; draw the legend as plain HTML instead")
     if isinstance(element, folium.Icon):
         raise ValueError(f"{_describe(element)} needs external asset {AWESOME_MARKERS_JS!r} "
                          f"(awesome-markers, not vendored); use CircleMarker or DivIcon")
@@ -138,8 +139,8 @@ def _offline_links(element: Element, links: list[tuple[str, str]], *,
         if url in REPLACEMENTS:
             url = REPLACEMENTS[url]
         elif is_external(url):
-            raise ValueError(f"{_describe(element)} needs external asset {url!r} ({name}); vendor it "
-                             f"under static/ and add it to layers.offline.REPLACEMENTS")
+            raise ValueError(f"{_describe(element)} needs external asset {url!r} ({name}); "
+                             f"vendor it under static/ and add it to layers.offline.REPLACEMENTS")
         if (name, url) not in out:
             out.append((name, url))
     return out
@@ -250,7 +251,8 @@ def _inline_css(path: Path) -> str:
             return match.group(0)
         target = (path.parent / ref.split("?", 1)[0].split("#", 1)[0]).resolve()
         if STATIC_DIR.resolve() not in target.parents or not target.is_file():
-            raise ValueError(f"{path.name} references {ref!r}, which is not a file under {STATIC_DIR}")
+            raise ValueError(f"{path.name} references {ref!r}, "
+                             f"which is not a file under {STATIC_DIR}")
         return f'url("{_data_uri(target)}")'
 
     return _CSS_URL.sub(replace, path.read_text(encoding="utf-8"))

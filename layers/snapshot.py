@@ -10,8 +10,9 @@ lets this module compute them. Either way the same functions (`units_in_view`,
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -32,6 +33,35 @@ CITY_CODES = ("511700000000",)  # a region given as the city's own code means th
 
 
 @dataclass(frozen=True)
+class Points:
+    """A point overlay (e.g. relocation sites): circles at lon/lat (EPSG:4326) filled by class,
+    `radius` in screen pixels as on the interactive map, flagged points outlined in `flag_color`;
+    legend rows per class with counts, optional size rows and a flag row."""
+
+    lon: tuple[float, ...]
+    lat: tuple[float, ...]
+    classes: tuple[int, ...]          # index into colors / labels
+    radius: tuple[float, ...]
+    flagged: tuple[bool, ...]
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    title: str
+    flag_color: str
+    flag_label: str = ""
+    line_color: str = "#333333"
+    size_title: str = ""
+    sizes: tuple[tuple[float, str], ...] = ()   # (radius px, label) legend rows
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        return tuple(sum(1 for k in self.classes if k == i) for i in range(len(self.colors)))
+
+    @property
+    def flags(self) -> int:
+        return sum(self.flagged)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything an export of one view needs; plain data, no Streamlit."""
 
@@ -44,6 +74,12 @@ class Snapshot:
     notices: tuple[str, ...]      # notices the export must show (empty view, no data, ...)
     demo: bool
     source: str
+    points: Points | None = None            # drawn over the units (with_layers)
+    subject: str | None = None              # what the map shows, when not the view's indicator
+    page_filters: tuple[str, ...] = ()      # a page's own filters, worded
+    title_key: str = "export.title_default" # text key of the default title ({region}, {year})
+    html_layers: tuple[Any, ...] = field(default=(), compare=False)  # folium groups for the HTML
+    html_units: bool = True                 # draw the units layer (styled) in the HTML export
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -133,6 +169,24 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
                     source=source)
 
 
+def with_layers(snapshot: Snapshot, *, styled: Styled | None = None, points: Points | None = None,
+                subject: str | None = None, page_filters: Sequence[str] = (), title_key: str | None = None,
+                kpis: Sequence[tuple[str, str]] | None = None, html_layers: Sequence[Any] = (),
+                html_units: bool = True, clear_flags: bool = False) -> Snapshot:
+    """`snapshot` as another map page shows it: its own unit colouring (`styled`, aligned with
+    snapshot.shapes), a point overlay, its subject, filters, KPIs and title; `html_layers` are the
+    page's folium groups for the HTML export (instead of the units layer if not `html_units`).
+    `clear_flags` drops the exit-data consistency outlines the page does not show."""
+    shapes = snapshot.shapes.assign(flag=pd.NA) if clear_flags else snapshot.shapes
+    if styled is not None and not styled.index.index.equals(shapes.index):
+        raise ValueError("styled must be aligned with the snapshot's shapes")
+    return replace(snapshot, shapes=shapes, styled=styled or snapshot.styled, points=points,
+                   subject=subject, page_filters=tuple(page_filters),
+                   title_key=title_key or snapshot.title_key,
+                   kpis=snapshot.kpis if kpis is None else tuple(kpis),
+                   html_layers=tuple(html_layers), html_units=html_units)
+
+
 def tooltip_fields(rows: pd.DataFrame, view: View, text: Text) -> dict[str, pd.Series]:
     """Tooltip rows of the interactive map (label -> display value per unit)."""
     def shown(column: str, indicator: str) -> pd.Series:
@@ -151,7 +205,7 @@ def tooltip_fields(rows: pd.DataFrame, view: View, text: Text) -> dict[str, pd.S
 
 
 def default_title(snapshot: Snapshot, text: Text) -> str:
-    return text("export.title_default", region=snapshot.region_name, year=snapshot.view.year)
+    return text(snapshot.title_key, region=snapshot.region_name, year=snapshot.view.year)
 
 
 TITLE_MAX = 60  # characters: one line at A4 landscape
@@ -174,7 +228,13 @@ def describe_view(snapshot: Snapshot, text: Text) -> str:
     """One line: region, as-of year, level, indicator, mode and filters."""
     view = snapshot.view
     parts = [text("export.region", region=snapshot.region_name), text("sidebar.asof", year=view.year),
-             text(f"level.{view.level}"), text(f"indicator.{view.indicator}"), text(f"mode.{view.mode}")]
+             text(f"level.{view.level}")]
+    if snapshot.subject is not None:
+        parts.append(snapshot.subject)
+        if snapshot.page_filters:
+            parts.append(text("export.filters", filters=text("export.filter_sep").join(snapshot.page_filters)))
+        return " · ".join(parts)
+    parts += [text(f"indicator.{view.indicator}"), text(f"mode.{view.mode}")]
     if view.indicator != "status":
         parts.append(text(f"classing.{view.classing}"))
     filters = []

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from fontTools.ttLib import TTFont
@@ -21,13 +22,13 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
-from matplotlib.patches import PathPatch, Polygon, Rectangle
+from matplotlib.patches import Circle, PathPatch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import Stroke
 
-from geo.schema import METRIC_CRS, NAME
+from geo.schema import DISPLAY_CRS, METRIC_CRS, NAME
 from layers.palette import BORDER_COLOR, FLAG_COLOR, NO_DATA_COLOR
-from layers.snapshot import Snapshot, Text, describe_view
+from layers.snapshot import Points, Snapshot, Text, describe_view
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "PortalSansSC-Regular.ttf"
 PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}   # mm, landscape
@@ -38,6 +39,7 @@ MM = 1 / 25.4
 PT_PER_MM = 72 / 25.4
 DEMO_COLOR = "#b2182b"
 SELECTED_COLOR = "#000000"
+PT_PER_PX = 0.75   # a CSS pixel of the interactive map is 0.75 pt on paper
 
 
 @functools.cache
@@ -295,10 +297,55 @@ def draw_map(ax: Axes, snapshot: Snapshot, write: _Writer, *, box_mm: tuple[floa
             write(ax, point.x, point.y, names[index], placement.size_pt / s, ha="center", va="center",
                   color="#111111", zorder=8, clip_on=True)
         result = MapResult(placement.skipped, len(placement.placed))
+    if snapshot.points is not None:
+        _draw_points(ax, snapshot.points, s)
     if furniture:
         _scale_bar(ax, write, (xmin, xmax, ymin, ymax))
         _north_arrow(ax, write)
     return result
+
+
+def _draw_points(ax: Axes, points: Points, scale: float) -> None:
+    """Circles of `points` (projected to the map's CRS), largest first so small ones stay visible;
+    area in pt^2 from the screen radius, flagged ones with a thick outline."""
+    if not points.lon:
+        return
+    xy = gpd.GeoSeries(gpd.points_from_xy(points.lon, points.lat), crs=DISPLAY_CRS).to_crs(METRIC_CRS)
+    order = np.argsort(-np.asarray(points.radius), kind="stable")
+    flagged = np.asarray(points.flagged, dtype=bool)[order]
+    size = (2 * np.asarray(points.radius)[order] * PT_PER_PX * scale) ** 2
+    colors = [points.colors[points.classes[i]] for i in order]
+    ax.scatter(xy.x.to_numpy()[order], xy.y.to_numpy()[order], s=size, c=colors, alpha=0.9,
+               edgecolors=[points.flag_color if f else points.line_color for f in flagged],
+               linewidths=np.where(flagged, 1.8 * scale, 0.5 * scale), zorder=6.5)
+
+
+def _points_legend(ax: Axes, write: _Writer, points: Points, top: float, text: Text) -> float:
+    """Legend rows of a point overlay from `top` (mm) down; returns the y below the block."""
+    s = write.scale
+    mm_per_px = PT_PER_PX / PT_PER_MM * s
+    y = top
+    write(ax, 0, y, points.title, 8.5, va="top", color="#444444")
+    y -= 6 * s
+    rows = [(color, text("legend.count", label=label, count=n), 5.0, points.line_color, 0.5)
+            for color, label, n in zip(points.colors, points.labels, points.counts)]
+    if points.sizes:
+        rows += [("#bdbdbd", label, r, points.line_color, 0.5) for r, label in points.sizes]
+    if points.flags:
+        rows.append(("#ffffff", text("legend.count", label=points.flag_label, count=points.flags), 5.0,
+                     points.flag_color, 1.6))
+    size_title_at = len(points.colors)
+    for i, (color, label, radius, edge, width) in enumerate(rows):
+        if points.sizes and i == size_title_at:
+            write(ax, 0, y, points.size_title, 8.5, va="top", color="#444444")
+            y -= 6 * s
+        r = radius * mm_per_px
+        step = max(5.6 * s, 2 * r + 1.4 * s)
+        ax.add_patch(Circle((3.5 * s, y - step / 2), r, facecolor=color, edgecolor=edge,
+                            linewidth=width * s, alpha=0.9))
+        write(ax, max(9.5 * s, 3.5 * s + r + 2 * s), y - step / 2, label, 8.5, va="center")
+        y -= step
+    return y - 3 * s
 
 
 def _scale_bar(ax: Axes, write: _Writer, extent: tuple[float, float, float, float]) -> None:
@@ -372,6 +419,9 @@ def _legend(ax: Axes, write: _Writer, snapshot: Snapshot, top: float, width: flo
         write(ax, 9.5 * s, y - 1.8 * s, text("legend.count", label=text("export.flag_legend"),
                                              count=flagged), 8.5, va="center")
         y -= 5.6 * s
+    if snapshot.points is not None:
+        y = _points_legend(ax, write, snapshot.points, y - 1 * s, text)
+        y += 3 * s
     return y - 3 * s
 
 

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from geo.schema import SITE_STAGES
 from geo.sites import SiteFilter, beyond, filter_sites, site_kpis
-from geo.view import drill, region_prefix
+from geo.view import drill, parse_page_params, region_prefix
 from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
 from ui import maps
 from ui import pages_support as ps
@@ -25,28 +25,14 @@ state = ViewState(PAGE)
 s = st.session_state
 url = {name: ps.first_run_param(state, name) for name in ("stage", "occ", "support", "km", "exit")}
 problems = state.start(data.units)
-if url["stage"] is not None:
-    stages = [v for v in url["stage"].split(",") if v]
-    if set(stages) <= set(SITE_STAGES):
-        s[state.key("stages")] = stages
-    else:
-        problems.append("stage")
-if url["occ"] is not None:
-    ok = url["occ"].isdigit() and 0 < int(url["occ"]) <= 100
-    s[state.key("occ_on")], s[state.key("occ")] = (True, int(url["occ"])) if ok else (False, DEFAULT_OCC)
-    if not ok:
-        problems.append("occ")
-for name, key in (("support", "support"), ("exit", "exit_layer")):
-    if url[name] is not None:
-        if url[name] in ("0", "1"):
-            s[state.key(key)] = url[name] == "1"
-        else:
-            problems.append(name)
-if url["km"] is not None:
-    try:
-        s[state.key("km")] = min(50.0, max(0.5, float(url["km"])))
-    except ValueError:
-        problems.append("km")
+extra, bad = parse_page_params(url, {"stage": ("list", SITE_STAGES), "occ": ("int", 1, 100),
+                                     "support": ("flag",), "km": ("float", 0.5, 50.0), "exit": ("flag",)})
+problems += bad
+for name, key in (("stage", "stages"), ("support", "support"), ("km", "km"), ("exit", "exit_layer")):
+    if name in extra:
+        s[state.key(key)] = extra[name]
+if "occ" in extra:
+    s[state.key("occ_on")], s[state.key("occ")] = True, extra["occ"]
 
 view = ps.region_sidebar(state, data.units)
 sb = st.sidebar

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
-from geo.view import focus, region_prefix
+from geo.view import focus, parse_page_params, region_prefix
 from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
 from ui import maps
 from ui import pages_support as ps
@@ -24,22 +24,11 @@ state = ViewState(PAGE)
 s = st.session_state
 url = {name: ps.first_run_param(state, name) for name in ("layers", "sort", "exit")}
 problems = state.start(data.units)
-if url["layers"] is not None:
-    wanted = [v for v in url["layers"].split(",") if v]
-    if set(wanted) <= set(ITEMS):
-        s[state.key("layers")] = wanted
-    else:
-        problems.append("layers")
-if url["sort"] is not None:
-    if url["sort"] in TODO_SORTS:
-        s[state.key("sort")] = url["sort"]
-    else:
-        problems.append("sort")
-if url["exit"] is not None:
-    if url["exit"] in ("0", "1"):
-        s[state.key("exit_layer")] = url["exit"] == "1"
-    else:
-        problems.append("exit")
+extra, bad = parse_page_params(url, {"layers": ("list", ITEMS), "sort": ("choice", TODO_SORTS), "exit": ("flag",)})
+problems += bad
+for name, key in (("layers", "layers"), ("sort", "sort"), ("exit", "exit_layer")):
+    if name in extra:
+        s[state.key(key)] = extra[name]
 
 view = ps.region_sidebar(state, data.units, fixed_level="village")
 sb = st.sidebar

@@ -107,3 +107,17 @@ def test_consistency_flags(data):
     g = unit_figures(data.units, rows2, 2018).set_index("code")
     assert consistency_flags(g)[tiny.VILLAGES[0]] == "village_high_incidence"
     assert consistency_flags(g).notna().sum() == 1
+
+
+def test_page_params_parse_and_name_bad_values():
+    from geo.view import parse_page_params
+    spec = {"stage": ("list", ("building", "occupied")), "sort": ("choice", ("gaps", "poor")),
+            "exit": ("flag",), "occ": ("int", 1, 100), "km": ("float", 0.5, 50.0)}
+    good, problems = parse_page_params({"stage": "building,occupied", "sort": "poor", "exit": "1",
+                                        "occ": "80", "km": "120", "other": "x"}, spec)
+    assert good == {"stage": ["building", "occupied"], "sort": "poor", "exit": True, "occ": 80, "km": 50.0}
+    assert problems == []
+    bad, problems = parse_page_params({"stage": "building,<img>", "sort": "x", "exit": "yes", "occ": "0",
+                                       "km": "nan"}, spec)
+    assert bad == {} and problems == ["stage", "sort", "exit", "occ", "km"]
+    assert parse_page_params({}, spec) == ({}, [])

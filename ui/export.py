@@ -4,13 +4,27 @@ progress. The work is done by layers.export / layers.pack from the portal's cach
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from collections.abc import Callable, Sequence
 
+import pandas as pd
 import streamlit as st
 
+from geo.schema import CODE
+from geo.sites import SiteKpis
 from geo.view import ROOT, View
 from layers.export import FORMATS, MIME, export_view
+from layers.export_layers import gap_styled, neutral_styled, site_points
 from layers.pack import build_pack
-from layers.snapshot import Snapshot, children, clean_title, default_title, prepare_snapshot
+from layers.sites_layer import SitesLegend, marker_radius
+from layers.snapshot import (
+    Snapshot,
+    children,
+    clean_title,
+    default_title,
+    prepare_snapshot,
+    with_layers,
+)
 from layers.static_map import ORIENTATIONS, PAPERS
 from ui import cache
 from ui.text import t
@@ -38,11 +52,19 @@ def _size(n: int) -> str:
     return f"{n / 1024:,.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:,.1f} MB"
 
 
-def export_panel(view: View, *, key: str = "export") -> None:
-    """Export of `view` as PNG/PDF/HTML, and the briefing pack of its region."""
+Overlay = Callable[[Snapshot], Snapshot]
+
+
+def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = None,
+                 pack: bool = True) -> None:
+    """Export of `view` as PNG/PDF/HTML, and the briefing pack of its region. `overlay` turns
+    the exit-progress snapshot into what another page shows (relocation_overlay,
+    services_overlay); pages without the exit-status map pass pack=False."""
     s = st.session_state
     with st.expander(t("export.heading")):
         shot = snapshot(view)
+        if overlay is not None:
+            shot = overlay(shot)
         default = default_title(shot, t)
         title_key = f"{key}.title.{shot.view.region}.{view.year}"
         raw_title = st.text_input(t("export.title_input"), value=default, key=title_key, max_chars=200)
@@ -73,8 +95,68 @@ def export_panel(view: View, *, key: str = "export") -> None:
             st.caption(t("export.made", name=name, size=_size(len(data))))
             st.download_button(t("export.download", name=fmt.upper()), data, name, MIME[fmt],
                                key=f"{key}.download", on_click="ignore")
-        st.divider()
-        _pack_section(view, key=key, paper=paper, orientation=orientation)
+        if pack:
+            st.divider()
+            _pack_section(view, key=key, paper=paper, orientation=orientation)
+
+
+def _item(name: str, value: object) -> str:
+    return t("export.filter_item", name=name, value=value)
+
+
+def relocation_overlay(*, drawn: pd.DataFrame, flags: pd.Series, largest: float, legend: SitesLegend,
+                       kpis: SiteKpis, far: int, stages: Sequence[str], occupancy: int | None,
+                       lacking: bool, limit_km: float, exit_layer: bool, groups: Sequence) -> Overlay:
+    """The relocation page's export: its sites (stage colours, sizes, red outline when flagged)
+    over the boundaries (or the exit-status layer when shown), its KPIs, filters and layers."""
+    def apply(shot: Snapshot) -> Snapshot:
+        points = site_points(drawn, flags.loc[drawn.index] != "",
+                             marker_radius(drawn["planned_households"], largest), legend)
+        filters = []
+        if stages:
+            filters.append(_item(t("reloc.stage"), t("export.list_sep").join(t(f"stage.{v}") for v in stages)))
+        if occupancy is not None:
+            filters.append(_item(t("reloc.occupancy_below"), occupancy))
+        if lacking:
+            filters.append(t("reloc.lacking_support"))
+        filters.append(_item(t("reloc.distance"), f"{limit_km:g}"))
+        rows = [(t("reloc.kpi_sites"), f"{kpis.sites:,}"),
+                (t("reloc.kpi_households"), t("kpi.of", done=f"{kpis.moved_households:,}",
+                                                total=f"{kpis.planned_households:,}")),
+                (t("reloc.kpi_persons"), t("kpi.of", done=f"{kpis.moved_persons:,}",
+                                             total=f"{kpis.planned_persons:,}")),
+                (t("reloc.kpi_occupancy"), t("kpi.none") if kpis.occupancy is None
+                 else t("common.pct", value=kpis.occupancy * 100)),
+                (t("reloc.kpi_far"), f"{far:,}")]
+        styled = None if exit_layer else neutral_styled(shot.shapes, t("layer.boundaries"))
+        return with_layers(shot, styled=styled, points=points, subject=t("layer.sites"), page_filters=filters,
+                           title_key="export.title_relocation", kpis=rows, html_layers=groups,
+                           html_units=False, clear_flags=not exit_layer)
+    return apply
+
+
+def services_overlay(*, villages: pd.DataFrame, townships: pd.DataFrame, labels: Sequence[str],
+                     items: Sequence[str], item_label: Callable[[str], str], groups: Sequence) -> Overlay:
+    """The services page's export: the gap-count choropleth (classes, colours and counts as on
+    screen), its KPIs and, in the HTML file, every layer the page shows."""
+    def apply(shot: Snapshot) -> Snapshot:
+        reported = villages.loc[villages["reported"]]
+        rows = [(t("svc.kpi_villages_gaps"), t("kpi.of", done=int((reported["gaps"] > 0).sum()), total=len(villages))),
+                (t("svc.kpi_total_gaps"), f"{int(reported['gaps'].sum()):,}"),
+                (t("svc.kpi_compliant"), t("kpi.of", done=int(villages["compliant"].fillna(False).sum()),
+                                           total=len(villages))),
+                (t("svc.kpi_townships"), t("kpi.of", done=int(townships["compliant"].fillna(False).sum()),
+                                           total=len(townships)))]
+        names = t("export.list_sep").join(item_label(i) for i in items)
+        styled = gap_styled(shot.shapes, villages[[CODE, "gaps"]], labels, t("svc.gap_layer"))
+        out = with_layers(shot, styled=styled, subject=t("svc.gap_layer"),
+                          page_filters=[_item(t("svc.layers"), names)] if items else [],
+                          title_key="export.title_services", kpis=rows, html_layers=groups, html_units=False,
+                          clear_flags=True)
+        if items:
+            out = replace(out, notices=(*out.notices, t("export.svc_items_html", items=names)))
+        return out
+    return apply
 
 
 def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None:

@@ -302,6 +302,10 @@ TEXT: dict[str, str] = {
     "reason.item_unknown": "{item}未填报",
     "reason.township_fails": "{township}未达乡三有（{reasons}）",
     # --- export (issue 5): add entries below this line ---
+    "export.title_relocation": "{region}易地扶贫搬迁安置点分布图（{year}年）",
+    "export.title_services": "{region}基础设施短板图（{year}年）",
+    "export.filter_item": "{name}：{value}",
+    "export.svc_items_html": "逐项服务图层（{items}）仅在交互式 HTML 中提供。",
     "export.heading": "导出图件与汇报材料",
     "export.title_input": "图名（可修改）",
     "export.title_default": "{region}脱贫攻坚进度图（{year}年）",

@@ -107,7 +107,7 @@ def launch_portal(app_dir: Path = APP_DIR, *, env: dict[str, str] | None = None)
 
     Fails the test with the captured output if the process dies or is not healthy in time."""
     if not (app_dir / ENTRY).exists():
-        pytest.fail(f"{app_dir / ENTRY} does not exist: the e2e suite needs the portal's entry script")
+        pytest.fail(f"{app_dir / ENTRY} does not exist: the e2e suite runs the portal itself")
     port = _free_port()
     log_path = Path(tempfile.mkstemp(prefix=f"portal-{port}-", suffix=".log")[1])
     command = [sys.executable, "-m", "streamlit", "run", ENTRY, "--server.port", str(port),
@@ -386,8 +386,10 @@ def _save_screenshot(page: Page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     size = page.viewport_size
-    height = page.evaluate("() => { const main = document.querySelector(\"[data-testid='stMain']\");"
-                           " return main ? main.scrollHeight : document.body.scrollHeight; }")
+    height = page.evaluate("""() => {
+        const main = document.querySelector("[data-testid='stMain']");
+        return main ? main.scrollHeight : document.body.scrollHeight;
+    }""")
     if size and height > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": min(int(height), 6000)})
     try:
