@@ -8,12 +8,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from geo.schema import CODE, SITE_STAGES
+from layers.palette import BOUNDARY_FILL
 from layers.service_layer import GAP_COLORS, NO_DATA, gap_classes
 from layers.sites_layer import FLAG_COLOR, LINE_COLOR, STAGE_COLORS, SitesLegend
 from layers.snapshot import Points
 from layers.styling import Styled
-
-BOUNDARY_FILL = "#f4f4f4"  # as ui.pages_support.boundary_layer draws the boundaries on screen
 
 
 def site_points(drawn: pd.DataFrame, flagged: pd.Series, radius: pd.Series, legend: SitesLegend) -> Points:

@@ -19,6 +19,7 @@ RAMPS = {
 INDICATOR_RAMP = {"incidence": "worse_high", "remaining_poor": "worse_high", "monitored": "worse_high",
                   "exit_rate": "better_high"}
 FLAG_COLOR = "#7b3294"
+BOUNDARY_FILL = "#f4f4f4"  # plain boundaries under other layers (sites, services)
 
 
 def ramp(indicator: str, n: int) -> tuple[str, ...]:

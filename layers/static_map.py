@@ -337,6 +337,7 @@ def _points_legend(ax: Axes, write: _Writer, points: Points, top: float, text: T
     size_title_at = len(points.colors)
     for i, (color, label, radius, edge, width) in enumerate(rows):
         if points.sizes and i == size_title_at:
+            y -= 1.5 * s
             write(ax, 0, y, points.size_title, 8.5, va="top", color="#444444")
             y -= 6 * s
         r = radius * mm_per_px

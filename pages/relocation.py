@@ -12,6 +12,7 @@ from geo.view import drill, parse_page_params, region_prefix
 from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
 from ui import maps
 from ui import pages_support as ps
+from ui.export import export_panel, relocation_overlay
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import TEXT, group, t
@@ -128,3 +129,8 @@ if len(issues):
     st.dataframe(issues, hide_index=True, width="stretch", key=state.key("quality"))
 else:
     st.success(t("reloc.quality_none"))
+
+export_panel(view, key="relocation.export", pack=False, overlay=relocation_overlay(
+    drawn=drawn, flags=flags, largest=largest, legend=legend, kpis=kpis, far=int(far.sum()), stages=stage_filter,
+    occupancy=occ if occ_on else None, lacking=bool(lacking), limit_km=limit_km, exit_layer=exit_layer,
+    groups=groups))

@@ -12,6 +12,7 @@ from geo.view import focus, parse_page_params, region_prefix
 from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
 from ui import maps
 from ui import pages_support as ps
+from ui.export import export_panel, services_overlay
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -153,3 +154,7 @@ with right:
         t("svc.county_compliance"): counties["compliant"].map(lambda c: t("svc.compliant") if c is True else t("svc.not_compliant")),
         t("svc.reasons"): counties["reasons"].map(ps.reasons_text),
     }), hide_index=True, width="stretch", key=state.key("counties"))
+
+export_panel(view, key="services.export", pack=False, overlay=services_overlay(
+    villages=villages, townships=townships, labels=gap_labels, items=chosen, item_label=ps.item_label,
+    groups=groups))

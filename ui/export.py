@@ -4,8 +4,8 @@ progress. The work is done by layers.export / layers.pack from the portal's cach
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -80,7 +80,9 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
                                   format_func=lambda o: t(f"export.orientation.{o}"), disabled=fmt == "html")
         for notice in shot.notices:
             st.info(notice)
-        wanted = (view, title, fmt, paper, orientation)
+        shown = view if overlay is None else (view, shot.subject, shot.page_filters, shot.styled.title,
+                                              shot.styled.counts, shot.kpis)
+        wanted = (shown, title, fmt, paper, orientation)
         if st.button(t("export.make"), key=f"{key}.make", type="primary"):
             try:
                 data = export_view(shot, fmt, title=title, text=t, paper=paper, orientation=orientation)

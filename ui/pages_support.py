@@ -19,15 +19,13 @@ from geo.sites import site_figures, site_quality
 from geo.standards import county_compliance
 from geo.table import to_csv_bytes, to_xlsx_bytes
 from geo.view import View, region_prefix, view_params
+from layers.palette import BOUNDARY_FILL
 from layers.service_layer import gap_classes, item_classes
 from layers.units_layer import LayerStyle, features_json, units_group
 from layers.view_layer import join_rows
 from ui import cache, maps
 from ui.state import ViewState
 from ui.text import t
-
-BOUNDARY_FILL = "#f4f4f4"
-
 
 # --------------------------------------------------------------------------- widgets
 
