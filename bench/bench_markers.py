@@ -22,10 +22,12 @@ import pandas as pd
 import shapely
 from folium.plugins import MarkerCluster
 
-from geo.read import read_bundle
-from geo.sites import site_figures
-from layers.base import base_map
-from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from geo.read import read_bundle  # noqa: E402
+from geo.sites import site_figures  # noqa: E402
+from layers.base import base_map  # noqa: E402
+from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = {"not_started": "未开工", "building": "在建", "completed": "竣工", "occupied": "已入住"}
