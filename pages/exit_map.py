@@ -3,7 +3,6 @@ and the table of the units on the map."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.view import drill, focus, search_units
 from ui import maps
@@ -45,16 +44,9 @@ flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:
     st.warning(t("exit.flag_count", count=flagged))
 
-event = st_folium(maps.new_base_map(), key="exit_map", feature_group_to_add=maps.layer(prepared, view),
-                  height=maps.MAP_HEIGHT, use_container_width=True,
-                  returned_objects=["last_active_drawing", "last_object_clicked"])
-clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
-if clicked:
-    click_id = (clicked, str((event or {}).get("last_object_clicked")))
-    if st.session_state.get("exit.last_click") != click_id:
-        st.session_state["exit.last_click"] = click_id
-        if clicked in set(prepared.rows["code"]):
-            state.go(drill(view, clicked))
+clicked = state.map(maps.layer(prepared, view))
+if clicked in set(prepared.rows["code"]):
+    state.go(drill(view, clicked))
 
 table = maps.view_table(prepared, data.units)
 st.subheader(t("exit.table_title", count=len(table)))

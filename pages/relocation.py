@@ -4,7 +4,6 @@ list."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.schema import SITE_STAGES
 from geo.sites import SiteFilter, beyond, filter_sites, site_kpis
@@ -105,16 +104,9 @@ if not len(shown):
 hidden = int((~shown["drawable"]).sum())
 if hidden:
     st.warning(t("reloc.not_drawn", count=hidden))
-event = st_folium(maps.new_base_map(), key="relocation_map", feature_group_to_add=groups,
-                  layer_control=ps.layer_control(), height=maps.MAP_HEIGHT,
-                  use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
-clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
-if clicked:
-    click_id = (clicked, str((event or {}).get("last_object_clicked")))
-    if s.get(state.key("last_click")) != click_id:
-        s[state.key("last_click")] = click_id
-        if clicked in set(prepared.rows["code"]):
-            state.go(drill(view, clicked))
+clicked = state.map(groups, layer_control=ps.layer_control())
+if clicked in set(prepared.rows["code"]):
+    state.go(drill(view, clicked))
 
 table = ps.site_table(shown, far)
 st.subheader(t("reloc.table_title", count=len(table)))

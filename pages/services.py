@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
@@ -77,16 +76,9 @@ for item in chosen:
                               no_data_label=t("common.unknown"), selected=view.selected))
 
 st.caption(t("svc.click_hint") + t("layer.control_hint"))
-event = st_folium(maps.new_base_map(), key="services_map", feature_group_to_add=groups,
-                  layer_control=ps.layer_control(), height=maps.MAP_HEIGHT,
-                  use_container_width=True, returned_objects=["last_active_drawing", "last_object_clicked"])
-clicked = ((event or {}).get("last_active_drawing") or {}).get("properties", {}).get("code")
-if clicked:
-    click_id = (clicked, str((event or {}).get("last_object_clicked")))
-    if s.get(state.key("last_click")) != click_id:
-        s[state.key("last_click")] = click_id
-        if clicked in set(villages[CODE]) and clicked != view.selected:
-            state.go(focus(view, clicked))
+clicked = state.map(groups, layer_control=ps.layer_control())
+if clicked in set(villages[CODE]) and clicked != view.selected:
+    state.go(focus(view, clicked))
 
 if view.selected:
     row = villages.loc[villages[CODE] == view.selected]

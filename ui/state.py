@@ -12,6 +12,7 @@ from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from geo.aggregate import STATUSES
 from geo.classify import METHODS
@@ -28,6 +29,7 @@ from geo.view import (
     show_region,
     view_params,
 )
+from ui import maps
 from ui.text import group, t
 
 _KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
@@ -160,6 +162,22 @@ class ViewState:
                                   format_func=lambda v: group("status")[v])
         return View(level=level, region=region, indicator=indicator, classing=classing, year=year,
                     mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=self.selected(region))
+
+    def map(self, groups, *, layer_control=None) -> str | None:
+        """Draw the page's map (the constant base map plus the view's layers, so a new view swaps
+        layers instead of rebuilding the iframe) and return the code of a unit clicked since the
+        last run, once. Only clicks are reported back: pan and zoom never rerun the app."""
+        event = st_folium(maps.new_base_map(), key=self.key("map"), feature_group_to_add=groups,
+                          layer_control=layer_control, height=maps.MAP_HEIGHT, use_container_width=True,
+                          returned_objects=["last_active_drawing", "last_object_clicked"]) or {}
+        clicked = (event.get("last_active_drawing") or {}).get("properties", {}).get("code")
+        if not clicked:
+            return None
+        click_id = (clicked, str(event.get("last_object_clicked")))
+        if st.session_state.get(self.key("last_click")) == click_id:
+            return None
+        st.session_state[self.key("last_click")] = click_id
+        return clicked
 
     @staticmethod
     def publish(view: View) -> None:
