@@ -64,9 +64,9 @@ far = beyond(shown, limit_km * 1000)
 kpis = site_kpis(shown)
 cards = st.columns([1, 1.7, 1.7, 1, 1])
 cards[0].metric(t("reloc.kpi_sites"), f"{kpis.sites:,}")
-cards[1].metric(t("reloc.kpi_households"), t("kpi.of", done=f"{kpis.moved_households:,}",
-                                              total=f"{kpis.planned_households:,}"))
-cards[2].metric(t("reloc.kpi_persons"), t("kpi.of", done=f"{kpis.moved_persons:,}", total=f"{kpis.planned_persons:,}"))
+cards[1].metric(t("reloc.kpi_households"), t("kpi.of", done=kpis.moved_households,
+                                              total=kpis.planned_households))
+cards[2].metric(t("reloc.kpi_persons"), t("kpi.of", done=kpis.moved_persons, total=kpis.planned_persons))
 cards[3].metric(t("reloc.kpi_occupancy"), ps.pct(kpis.occupancy) or t("kpi.none"))
 cards[4].metric(t("reloc.kpi_far"), f"{int(far.sum()):,}")
 

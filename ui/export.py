@@ -123,10 +123,10 @@ def relocation_overlay(*, drawn: pd.DataFrame, flags: pd.Series, largest: float,
             filters.append(t("reloc.lacking_support"))
         filters.append(_item(t("reloc.distance"), f"{limit_km:g}"))
         rows = [(t("reloc.kpi_sites"), f"{kpis.sites:,}"),
-                (t("reloc.kpi_households"), t("kpi.of", done=f"{kpis.moved_households:,}",
-                                                total=f"{kpis.planned_households:,}")),
-                (t("reloc.kpi_persons"), t("kpi.of", done=f"{kpis.moved_persons:,}",
-                                             total=f"{kpis.planned_persons:,}")),
+                (t("reloc.kpi_households"), t("kpi.of", done=kpis.moved_households,
+                                                total=kpis.planned_households)),
+                (t("reloc.kpi_persons"), t("kpi.of", done=kpis.moved_persons,
+                                             total=kpis.planned_persons)),
                 (t("reloc.kpi_occupancy"), t("kpi.none") if kpis.occupancy is None
                  else t("common.pct", value=kpis.occupancy * 100)),
                 (t("reloc.kpi_far"), f"{far:,}")]

@@ -28,7 +28,7 @@ TEXT: dict[str, str] = {
     "kpi.villages": "贫困村出列",
     "kpi.remaining": "剩余贫困人口",
     "kpi.incidence": "贫困发生率",
-    "kpi.of": "{done} / {total}",
+    "kpi.of": "{done:,} / {total:,}",
     "kpi.persons": "{value:,} 人",
     "kpi.percent": "{value:.2%}",
     "kpi.none": "—",
