@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.aggregate import region_kpis
-from geo.view import View
+from geo.view import View, drill
 from ui import cache, maps
 from ui.export import export_panel
 from ui.setup import load_bundle, setup_page, year_slider
+from ui.state import ViewState
 from ui.text import t
 
 setup_page("nav.overview")
@@ -28,6 +28,8 @@ cards[3].metric(t("kpi.incidence"),
 view = View(level="county", indicator="status", year=year)
 prepared = maps.prepare(view)
 st.subheader(t("overview.map_title", year=year))
-st_folium(maps.new_base_map(), key="overview_map", feature_group_to_add=maps.layer(prepared, view),
-          height=maps.MAP_HEIGHT, use_container_width=True, returned_objects=[])
+st.caption(t("overview.click_hint"))
+clicked = ViewState("overview").map(maps.layer(prepared, view))
+if clicked in set(prepared.rows["code"]):  # a county: open its townships on 退出进度
+    ViewState("exit").open(drill(view, clicked), "pages/exit_map.py")
 export_panel(view)

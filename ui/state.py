@@ -73,6 +73,12 @@ class ViewState:
             self._write(pending)
         return problems
 
+    def open(self, view: View, page: str) -> None:
+        """Switch to `page` (whose ViewState is this one) showing `view`, also when the page was
+        visited before in this session (its URL is then no longer read)."""
+        st.session_state[self.key("pending")] = view
+        st.switch_page(page, query_params=view_params(view))
+
     def go(self, view: View) -> None:
         """Show `view` on the next run (map click, breadcrumb, search)."""
         st.session_state[self.key("pending")] = view

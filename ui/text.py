@@ -24,6 +24,7 @@ TEXT: dict[str, str] = {
     # overview
     "overview.title": "{city}脱贫攻坚进度总览",
     "overview.map_title": "县（市、区）摘帽情况（{year}年）",
+    "overview.click_hint": "点击县可在“退出进度”中查看其乡镇。",
     "kpi.counties": "贫困县摘帽",
     "kpi.villages": "贫困村出列",
     "kpi.remaining": "剩余贫困人口",
