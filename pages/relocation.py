@@ -62,13 +62,8 @@ shown = filter_sites(every, SiteFilter(region_prefix(view.region), tuple(stage_f
 far = beyond(shown, limit_km * 1000)
 
 kpis = site_kpis(shown)
-cards = st.columns([1, 1.7, 1.7, 1, 1])
-cards[0].metric(t("reloc.kpi_sites"), f"{kpis.sites:,}")
-cards[1].metric(t("reloc.kpi_households"), t("kpi.of", done=kpis.moved_households,
-                                              total=kpis.planned_households))
-cards[2].metric(t("reloc.kpi_persons"), t("kpi.of", done=kpis.moved_persons, total=kpis.planned_persons))
-cards[3].metric(t("reloc.kpi_occupancy"), ps.pct(kpis.occupancy) or t("kpi.none"))
-cards[4].metric(t("reloc.kpi_far"), f"{int(far.sum()):,}")
+kpi_rows = ps.relocation_kpis(kpis, int(far.sum()))
+ps.kpi_cards(kpi_rows, [1, 1.7, 1.7, 1, 1])
 
 flags = ps.site_flags(far, shown["problems"] > 0)
 fields = {
@@ -123,6 +118,6 @@ else:
     st.success(t("reloc.quality_none"))
 
 export_panel(view, key="relocation.export", pack=False, overlay=relocation_overlay(
-    drawn=drawn, flags=flags, largest=largest, legend=legend, kpis=kpis, far=int(far.sum()), stages=stage_filter,
+    drawn=drawn, flags=flags, largest=largest, legend=legend, kpis=kpi_rows, stages=stage_filter,
     occupancy=occ if occ_on else None, lacking=bool(lacking), limit_km=limit_km, exit_layer=exit_layer,
     groups=groups))

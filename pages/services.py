@@ -50,15 +50,8 @@ names = dict(zip(data.units[CODE], data.units[NAME]))
 region_name = t("app.city") if not prefix else names[view.region]
 villages = in_region(ps.villages(view.year), prefix)
 townships = in_region(ps.townships(view.year), prefix)
-reported = villages.loc[villages["reported"]]
-
-cards = st.columns(4)
-cards[0].metric(t("svc.kpi_villages_gaps"), t("kpi.of", done=int((reported["gaps"] > 0).sum()), total=len(villages)))
-cards[1].metric(t("svc.kpi_total_gaps"), f"{int(reported['gaps'].sum()):,}")
-cards[2].metric(t("svc.kpi_compliant"), t("kpi.of", done=int(villages["compliant"].fillna(False).sum()),
-                                           total=len(villages)))
-cards[3].metric(t("svc.kpi_townships"), t("kpi.of", done=int(townships["compliant"].fillna(False).sum()),
-                                           total=len(townships)))
+kpis = ps.services_kpis(villages, townships)
+ps.kpi_cards(kpis)
 
 count_format = t("legend.count", label="{label}", count="{count}")
 groups = []
@@ -148,5 +141,5 @@ with right:
     }), hide_index=True, width="stretch", key=state.key("counties"))
 
 export_panel(view, key="services.export", pack=False, overlay=services_overlay(
-    villages=villages, townships=townships, labels=gap_labels, items=chosen, item_label=ps.item_label,
+    villages=villages, kpis=kpis, labels=gap_labels, items=chosen, item_label=ps.item_label,
     groups=groups))

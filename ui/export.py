@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from geo.schema import CODE
-from geo.sites import SiteKpis
 from geo.view import ROOT, View
 from layers.export import FORMATS, MIME, export_view
 from layers.export_layers import gap_styled, neutral_styled, site_points
@@ -107,7 +106,7 @@ def _item(name: str, value: object) -> str:
 
 
 def relocation_overlay(*, drawn: pd.DataFrame, flags: pd.Series, largest: float, legend: SitesLegend,
-                       kpis: SiteKpis, far: int, stages: Sequence[str], occupancy: int | None,
+                       kpis: list[tuple[str, str]], stages: Sequence[str], occupancy: int | None,
                        lacking: bool, limit_km: float, exit_layer: bool, groups: Sequence) -> Overlay:
     """The relocation page's export: its sites (stage colours, sizes, red outline when flagged)
     over the boundaries (or the exit-status layer when shown), its KPIs, filters and layers."""
@@ -122,38 +121,23 @@ def relocation_overlay(*, drawn: pd.DataFrame, flags: pd.Series, largest: float,
         if lacking:
             filters.append(t("reloc.lacking_support"))
         filters.append(_item(t("reloc.distance"), f"{limit_km:g}"))
-        rows = [(t("reloc.kpi_sites"), f"{kpis.sites:,}"),
-                (t("reloc.kpi_households"), t("kpi.of", done=kpis.moved_households,
-                                                total=kpis.planned_households)),
-                (t("reloc.kpi_persons"), t("kpi.of", done=kpis.moved_persons,
-                                             total=kpis.planned_persons)),
-                (t("reloc.kpi_occupancy"), t("kpi.none") if kpis.occupancy is None
-                 else t("common.pct", value=kpis.occupancy * 100)),
-                (t("reloc.kpi_far"), f"{far:,}")]
         styled = None if exit_layer else neutral_styled(shot.shapes, t("layer.boundaries"))
         return with_layers(shot, styled=styled, points=points, subject=t("layer.sites"), page_filters=filters,
-                           title_key="export.title_relocation", kpis=rows, html_layers=groups,
+                           title_key="export.title_relocation", kpis=kpis, html_layers=groups,
                            html_units=False, clear_flags=not exit_layer)
     return apply
 
 
-def services_overlay(*, villages: pd.DataFrame, townships: pd.DataFrame, labels: Sequence[str],
+def services_overlay(*, villages: pd.DataFrame, kpis: list[tuple[str, str]], labels: Sequence[str],
                      items: Sequence[str], item_label: Callable[[str], str], groups: Sequence) -> Overlay:
     """The services page's export: the gap-count choropleth (classes, colours and counts as on
     screen), its KPIs and, in the HTML file, every layer the page shows."""
     def apply(shot: Snapshot) -> Snapshot:
-        reported = villages.loc[villages["reported"]]
-        rows = [(t("svc.kpi_villages_gaps"), t("kpi.of", done=int((reported["gaps"] > 0).sum()), total=len(villages))),
-                (t("svc.kpi_total_gaps"), f"{int(reported['gaps'].sum()):,}"),
-                (t("svc.kpi_compliant"), t("kpi.of", done=int(villages["compliant"].fillna(False).sum()),
-                                           total=len(villages))),
-                (t("svc.kpi_townships"), t("kpi.of", done=int(townships["compliant"].fillna(False).sum()),
-                                           total=len(townships)))]
         names = t("export.list_sep").join(item_label(i) for i in items)
         styled = gap_styled(shot.shapes, villages[[CODE, "gaps"]], labels, t("svc.gap_layer"))
         out = with_layers(shot, styled=styled, subject=t("svc.gap_layer"),
                           page_filters=[_item(t("svc.layers"), names)] if items else [],
-                          title_key="export.title_services", kpis=rows, html_layers=groups, html_units=False,
+                          title_key="export.title_services", kpis=kpis, html_layers=groups, html_units=False,
                           clear_flags=True)
         if items:
             out = replace(out, notices=(*out.notices, t("export.svc_items_html", items=names)))

@@ -106,6 +106,32 @@ def km(metres: object) -> str | None:
     return t("common.km", value=float(metres) / 1000)
 
 
+def relocation_kpis(kpis, far: int) -> list[tuple[str, str]]:
+    """(label, value) rows of the relocation page: its KPI cards and its export's KPI table."""
+    return [(t("reloc.kpi_sites"), f"{kpis.sites:,}"),
+            (t("reloc.kpi_households"), t("kpi.of", done=kpis.moved_households, total=kpis.planned_households)),
+            (t("reloc.kpi_persons"), t("kpi.of", done=kpis.moved_persons, total=kpis.planned_persons)),
+            (t("reloc.kpi_occupancy"), pct(kpis.occupancy) or t("kpi.none")),
+            (t("reloc.kpi_far"), f"{far:,}")]
+
+
+def services_kpis(villages: pd.DataFrame, townships: pd.DataFrame) -> list[tuple[str, str]]:
+    """(label, value) rows of the services page: its KPI cards and its export's KPI table."""
+    reported = villages.loc[villages["reported"]]
+    return [(t("svc.kpi_villages_gaps"), t("kpi.of", done=int((reported["gaps"] > 0).sum()), total=len(villages))),
+            (t("svc.kpi_total_gaps"), f"{int(reported['gaps'].sum()):,}"),
+            (t("svc.kpi_compliant"), t("kpi.of", done=int(villages["compliant"].fillna(False).sum()),
+                                       total=len(villages))),
+            (t("svc.kpi_townships"), t("kpi.of", done=int(townships["compliant"].fillna(False).sum()),
+                                       total=len(townships)))]
+
+
+def kpi_cards(rows: list[tuple[str, str]], widths: list[float] | None = None) -> None:
+    """One st.metric card per (label, value) row."""
+    for column, (label, value) in zip(st.columns(widths or len(rows)), rows):
+        column.metric(label, value)
+
+
 def pct(share: object) -> str | None:
     if share is None or share is pd.NA or share != share:
         return None

@@ -3,7 +3,6 @@ the data-quality table; no exception."""
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests import tiny_sites
 
@@ -16,11 +15,8 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture
-def at(folder, monkeypatch):
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(folder))
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page("pages/relocation.py").run()
+def at(folder, open_page):
+    app = open_page("pages/relocation.py", data=folder)
     assert not app.exception
     return app
 

@@ -2,7 +2,6 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests import tiny
 
@@ -15,11 +14,8 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture
-def at(folder, monkeypatch):
-    monkeypatch.setenv("PORTAL_DATA_DIR", str(folder))
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page("pages/services.py").run()
+def at(folder, open_page):
+    app = open_page("pages/services.py", data=folder)
     assert not app.exception
     at_year(app, 2018)
     return app
