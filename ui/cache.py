@@ -35,6 +35,12 @@ def stamp(folder: str) -> tuple:
     return tuple(out)
 
 
+def key() -> tuple[str, tuple]:
+    """(active folder, its stamp): the first two arguments of every cached function."""
+    folder = data_folder()
+    return folder, stamp(folder)
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _bundle(folder: str, stamp: tuple) -> Bundle:
     return read_bundle(folder)
@@ -42,8 +48,7 @@ def _bundle(folder: str, stamp: tuple) -> Bundle:
 
 def bundle() -> Bundle:
     """The validated dataset (raises DataError; errors are not cached)."""
-    folder = data_folder()
-    return _bundle(folder, stamp(folder))
+    return _bundle(*key())
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
@@ -55,8 +60,7 @@ def _display(folder: str, stamp: tuple, level: str, fine: bool) -> gpd.GeoDataFr
 def display(level: str, *, fine: bool = False) -> gpd.GeoDataFrame:
     """Coverage-simplified, rounded EPSG:4326 polygons of one level, computed once per dataset;
     `fine` keeps more detail for close-ups (one township's villages)."""
-    folder = data_folder()
-    return _display(folder, stamp(folder), level, fine)
+    return _display(*key(), level, fine)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -67,5 +71,4 @@ def _figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 
 def figures(year: int) -> pd.DataFrame:
     """Per-unit figures of every level as of `year` (read-only)."""
-    folder = data_folder()
-    return _figures(folder, stamp(folder), year)
+    return _figures(*key(), year)

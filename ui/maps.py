@@ -50,8 +50,7 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
 
 def prepare(view: View) -> Prepared:
     """Cached per dataset and view (selection excluded: it only changes an option)."""
-    folder = cache.data_folder()
-    return _prepare(folder, cache.stamp(folder), replace(view, selected=None))
+    return _prepare(*cache.key(), replace(view, selected=None))
 
 
 def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
@@ -68,8 +67,7 @@ def _base(folder: str, stamp: tuple) -> tuple[float, float, float, float]:
 
 
 def city_bounds() -> tuple[float, float, float, float]:
-    folder = cache.data_folder()
-    return _base(folder, cache.stamp(folder))
+    return _base(*cache.key())
 
 
 def new_base_map() -> folium.Map:
@@ -115,5 +113,4 @@ def _downloads(folder: str, stamp: tuple, view: View) -> tuple[bytes, bytes]:
 
 def downloads(view: View) -> tuple[bytes, bytes]:
     """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, built once per view."""
-    folder = cache.data_folder()
-    return _downloads(folder, cache.stamp(folder), replace(view, selected=None))
+    return _downloads(*cache.key(), replace(view, selected=None))

@@ -201,11 +201,6 @@ def quality_table(problems: pd.DataFrame, site_ids: set[str]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- cached data
 
-def _key() -> tuple[str, tuple]:
-    folder = cache.data_folder()
-    return folder, cache.stamp(folder)
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _site_figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
     data = cache.bundle()
@@ -214,7 +209,7 @@ def _site_figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 
 def sites(year: int) -> pd.DataFrame:
     """site_figures of the dataset for `year` (distances use that year's services), read-only."""
-    return _site_figures(*_key(), year)
+    return _site_figures(*cache.key(), year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -225,7 +220,7 @@ def _site_quality(folder: str, stamp: tuple) -> pd.DataFrame:
 
 def quality() -> pd.DataFrame:
     """Every data-quality problem of the sites file."""
-    return _site_quality(*_key())
+    return _site_quality(*cache.key())
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -236,7 +231,7 @@ def _villages(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 
 def villages(year: int) -> pd.DataFrame:
     """village_services of `year` (items, gaps, 一低五有 with reasons, remaining poor)."""
-    return _villages(*_key(), year)
+    return _villages(*cache.key(), year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -246,7 +241,7 @@ def _townships(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 
 
 def townships(year: int) -> pd.DataFrame:
-    return _townships(*_key(), year)
+    return _townships(*cache.key(), year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -259,7 +254,7 @@ def _counties(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 
 def counties(year: int) -> pd.DataFrame:
     """一低三有 per county with reasons."""
-    return _counties(*_key(), year)
+    return _counties(*cache.key(), year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -269,7 +264,7 @@ def _trend(folder: str, stamp: tuple, prefix: str) -> pd.DataFrame:
 
 
 def trend(region: str) -> pd.DataFrame:
-    return _trend(*_key(), region_prefix(region))
+    return _trend(*cache.key(), region_prefix(region))
 
 
 def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], item: str | None) -> dict[str, pd.Series]:
@@ -301,7 +296,7 @@ def _village_layer(folder: str, stamp: tuple, year: int, region: str,
 def village_layer(year: int, region: str, item: str | None):
     """(classes, features JSON, tooltip labels, bounds) of the villages in `region`: the gap
     count (item None) or has/lacks of one service. Built once per dataset, year, region, item."""
-    return _village_layer(*_key(), year, region, item)
+    return _village_layer(*cache.key(), year, region, item)
 
 
 # --------------------------------------------------------------------------- layers
