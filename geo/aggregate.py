@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo.codes import code_level
-from geo.schema import CODE, INCIDENCE_THRESHOLD, LEVEL, NAME, PARENT, YEAR
+from geo.schema import CODE, LEVEL, NAME, PARENT, YEAR
 
 COUNTS = ("registered_poor", "exited_poor", "rural_population",
           "monitored_unstable", "monitored_marginal", "monitored_sudden")
@@ -122,8 +122,3 @@ def category_counts(figures: pd.DataFrame, column: str = "status",
     """Count of units in each class, in legend order, classes with zero included."""
     counts = figures[column].value_counts()
     return {key: int(counts.get(key, 0)) for key in order}
-
-
-def below_threshold(incidence: pd.Series) -> pd.Series:
-    """True where incidence is known and below the 3 % exit threshold."""
-    return (incidence < INCIDENCE_THRESHOLD).fillna(False).astype(bool)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo.schema import CODE, INCIDENCE_THRESHOLD, LEVEL
+from geo.schema import INCIDENCE_THRESHOLD, LEVEL
 
 FLAGS = ("county_open_villages", "village_high_incidence")
 
@@ -22,9 +22,3 @@ def consistency_flags(figures: pd.DataFrame) -> pd.Series:
     flag[county.astype(bool)] = "county_open_villages"
     flag[village.astype(bool)] = "village_high_incidence"
     return flag
-
-
-def flagged_codes(figures: pd.DataFrame) -> list[str]:
-    """Codes of every flagged unit, in code order."""
-    flags = consistency_flags(figures)
-    return sorted(figures.loc[flags.notna(), CODE])

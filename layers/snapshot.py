@@ -10,7 +10,7 @@ lets this module compute them. Either way the same functions (`units_in_view`,
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -258,7 +258,3 @@ def children(units: pd.DataFrame, region: str) -> list[tuple[str, str]]:
         below = units.loc[(units[LEVEL] == child_level) & (units["parent_code"] == region)]
     below = below.sort_values(CODE)
     return list(zip(below[CODE].astype(str), below[NAME].astype(str)))
-
-
-def names_of(units: pd.DataFrame) -> Mapping[str, str]:
-    return dict(zip(units[CODE], units[NAME]))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
@@ -86,7 +86,6 @@ class LayerStyle:
     flag_color: str = "#7b3294"
     flag_weight: float = 3.0
     selected_color: str = "#000000"
-    extra: dict = field(default_factory=dict)
 
 
 class UnitsLayer(MacroElement):
@@ -125,13 +124,3 @@ def units_group(data: str, *, name: str, style: LayerStyle, fields: Sequence[str
     group.add_child(UnitsLayer(data, style=style, fields=fields, legend=legend,
                                flag_text=flag_text, selected=selected, fit=fit))
     return group
-
-
-def legend_items(colors: Sequence[str], labels: Sequence[str], counts: Sequence[int],
-                 count_format: str = "{label}（{count}）") -> tuple[tuple[str, str], ...]:
-    """Legend rows with the number of units in each class."""
-    return tuple((c, count_format.format(label=label, count=n)) for c, label, n in zip(colors, labels, counts))
-
-
-def fields_in_order(fields: Mapping[str, pd.Series]) -> tuple[list[str], list[pd.Series]]:
-    return list(fields.keys()), list(fields.values())
