@@ -9,24 +9,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from geo import settings
 from geo.ingest.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA_ENV = settings.BY_NAME["data_dir"].env
+STORE_ENV = settings.BY_NAME["store_dir"].env
 DEMO_FOLDER = ROOT / "data" / "demo"
-DATA_ENV = "PORTAL_DATA_DIR"
-STORE_ENV = "PORTAL_STORE_DIR"
-DEFAULT_STORE = ROOT / "var" / "datasets"
 
 
 def store_root() -> Path:
-    """Root of the versioned dataset store."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE).resolve()
+    """Root of the versioned dataset store (setting `store_dir`, env PORTAL_STORE_DIR)."""
+    return settings.path("store_dir") or (ROOT / "var" / "datasets").resolve()
 
 
 def active_folder() -> Path:
     """The dataset folder the portal shows now (resolved path)."""
-    if os.environ.get(DATA_ENV):
-        return Path(os.environ[DATA_ENV]).resolve()
+    explicit = settings.path("data_dir")
+    if explicit is not None:
+        return explicit
     active = Store(store_root()).active_folder()
     return (active or DEMO_FOLDER).resolve()
 
