@@ -6,6 +6,8 @@ import streamlit as st
 from geo.aggregate import region_kpis
 from geo.view import View, drill
 from ui import cache, maps
+from layers.snapshot import identity_name
+from ui.escape import md_escape
 from ui.export import export_panel
 from ui.setup import load_bundle, setup_page, year_slider
 from ui.state import ViewState
@@ -16,7 +18,7 @@ load_bundle()
 year = year_slider()
 kpis = region_kpis(cache.figures(year))
 
-st.title(t("overview.title", city=t("app.city")))
+st.title(t("overview.title", city=md_escape(identity_name(cache.identity(), t))))
 st.caption(t("sidebar.asof", year=year))
 cards = st.columns(4)
 cards[0].metric(t("kpi.counties"), t("kpi.of", done=kpis.exited_counties, total=kpis.poor_counties))

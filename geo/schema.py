@@ -10,7 +10,7 @@ from typing import Literal
 
 STORAGE_CRS = "EPSG:4490"  # CGCS2000, the national standard; the demo is stored in it
 DISPLAY_CRS = "EPSG:4326"  # everything leaving geo/ for display
-METRIC_CRS = "EPSG:4545"   # CGCS2000 3-degree GK CM 108E: areas and lengths for Dazhou
+# The metric CRS depends on the region: geo.identity chooses it from the loaded dataset.
 
 YEARS = tuple(range(2014, 2021))  # the campaign's annual as-of dates (year end)
 INCIDENCE_THRESHOLD = 0.03         # 一低: incidence below 3 %

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from layers.base import base_map
 from layers.offline import external_urls, inline_assets
 from layers.palette import FLAG_COLOR
-from layers.snapshot import Snapshot, Text, describe_view, tooltip_fields
+from layers.snapshot import Snapshot, Text, demo_notice, describe_view, tooltip_fields
 from layers.static_map import TIMEZONE, now, snapshot_figure
 from layers.view_layer import view_layer
 
@@ -27,7 +27,7 @@ FORMATS = ("png", "pdf", "html")
 MIME = {"png": "image/png", "pdf": "application/pdf", "html": "text/html",
         "zip": "application/zip"}
 DPI = 200
-CREATOR = "dazhou-exit-progress-portal"
+CREATOR = "exit-progress-portal"
 GLYPH_WARNING = "Glyph .* missing from font"  # the page names those characters itself
 # Type 42 = TrueType embedded as is (subset): vector glyphs, text extractable (pdftotext).
 RC = {"pdf.fonttype": 42, "ps.fonttype": 42, "pdf.compression": 6, "hatch.linewidth": 0.4}
@@ -55,8 +55,7 @@ def html_bytes(snapshot: Snapshot, *, title: str, text: Text, generated: datetim
     """A self-contained interactive map of the view (UTF-8 HTML, no external reference).
 
     Raises ValueError if anything external would remain in the page."""
-    bounds = snapshot.bounds or (107.0, 30.5, 108.5, 32.5)
-    m = base_map(bounds)
+    m = base_map(snapshot.bounds)
     rows = snapshot.shapes
     if snapshot.html_units:
         fields = tooltip_fields(rows, snapshot.view, text)
@@ -73,7 +72,7 @@ def html_bytes(snapshot: Snapshot, *, title: str, text: Text, generated: datetim
     lines = [describe_view(snapshot, text), *snapshot.notices,
              text("export.source", source=snapshot.source), text("export.generated", time=stamp)]
     if snapshot.demo:
-        lines.insert(1, text("demo.notice"))
+        lines.insert(1, demo_notice(snapshot.demo_kinds, text))
     kpis = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in snapshot.kpis)
     panel = (
         '<div class="export-panel"><h1>' + html.escape(title) + "</h1>"

@@ -4,7 +4,7 @@ same pages as PNGs in a zip. The pages are the same figures as the single-view e
 
 Command line (from the repository root):
 
-    .venv/bin/python -m layers.pack --region 511700000000 --out pack.pdf [--zip pack.zip]
+    .venv/bin/python -m layers.pack --region all --out pack.pdf [--zip pack.zip]
         [--year 2020] [--indicator status] [--classing quantiles] [--paper A4|A3]
         [--orientation landscape|portrait] [--dpi 200] [--data FOLDER]
 
@@ -28,8 +28,9 @@ from matplotlib.backends.backend_pdf import PdfPages
 from geo.aggregate import unit_figures
 from geo.classify import METHODS
 from geo.codes import code_level
-from geo.datasets import active_folder, is_demo
+from geo.datasets import active_folder, demo_kinds, is_demo
 from geo.errors import DataError
+from geo.identity import identity_of
 from geo.read import Bundle, read_bundle
 from geo.schema import YEARS
 from geo.simplify import display_units
@@ -54,9 +55,11 @@ def pack_views(bundle: Bundle, region: str, *, year: int, indicator: str = "stat
     """The cover's view (the region's children) and (code, name, view) per child page.
 
     Raises ValueError for a region that is not the whole dataset or a county."""
-    region = normalize_region(region)
+    identity = identity_of(bundle.units)
+    region = normalize_region(region, identity)
     if region != ROOT and (region not in set(bundle.units["code"]) or code_level(region) != "county"):
-        raise ValueError(f"region must be the city ({ROOT!r} or its code) or a county code, got {region!r}")
+        raise ValueError(f"region must be the whole dataset ({ROOT!r} or {identity.aliases}) or a county "
+                         f"code, got {region!r}")
     child_level = "county" if region == ROOT else "township"
     grandchild = {"county": "township", "township": "village"}[child_level]
     cover = View(level=child_level, region=region, indicator=indicator, classing=classing, year=year)
@@ -67,6 +70,7 @@ def pack_views(bundle: Bundle, region: str, *, year: int, indicator: str = "stat
 
 
 def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: str, year: int,
+               demo_kinds: tuple[str, ...] = (),
                indicator: str = "status", classing: str = "quantiles", paper: str = "A4",
                orientation: str = "landscape", dpi: int = DPI, title: str | None = None,
                progress: Progress | None = None, generated: datetime | None = None) -> Pack:
@@ -84,8 +88,9 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
 
     total = len(pages) + 1
     report = progress or (lambda done, total, name: None)
-    cover = prepare_snapshot(bundle, cover_view, text, demo=demo, source=source, figures=figures,
-                             display=display(cover_view.level))
+    identity = identity_of(bundle.units)
+    cover = prepare_snapshot(bundle, cover_view, text, demo=demo, demo_kinds=demo_kinds, source=source,
+                             figures=figures, display=display(cover_view.level), identity=identity)
     cover_title, _ = clean_title(title, text("export.cover_title", region=cover.region_name, year=year))
     names = [text("export.cover")] + [name for _, name, _ in pages]
     pdf_out, zip_out = io.BytesIO(), io.BytesIO()
@@ -100,8 +105,8 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
         archive.writestr("00_cover.png", png_bytes(fig, dpi))
         for number, (code, name, view) in enumerate(pages, start=2):
             report(number - 1, total, name)
-            snapshot = prepare_snapshot(bundle, view, text, demo=demo, source=source, figures=figures,
-                                        display=display(view.level))
+            snapshot = prepare_snapshot(bundle, view, text, demo=demo, demo_kinds=demo_kinds, source=source,
+                                        figures=figures, display=display(view.level), identity=identity)
             page_title = text("export.title_default", region=snapshot.region_name, year=year)
             fig = snapshot_figure(snapshot, title=page_title, text=text, paper=paper,
                                   orientation=orientation, generated=generated,
@@ -116,7 +121,8 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: write the pack PDF (and optionally the PNG zip); 0 on success."""
     parser = argparse.ArgumentParser(prog="python -m layers.pack", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--region", required=True, help="city code (511700000000 or 'all') or a county code")
+    parser.add_argument("--region", required=True, help="'all' or the dataset's own prefecture/province code (the whole "
+                        "dataset), or a county code")
     parser.add_argument("--out", required=True, type=Path, help="PDF file to write")
     parser.add_argument("--zip", type=Path, help="zip of the pages as PNG")
     parser.add_argument("--year", type=int, default=YEARS[-1], choices=YEARS)
@@ -133,13 +139,14 @@ def main(argv: list[str] | None = None) -> int:
     from ui import text as ui_text
     t = ui_text.t
     folder = Path(args.data).resolve() if args.data else active_folder()
-    demo = is_demo(folder)
+    kinds = demo_kinds(folder)
+    demo = bool(kinds)
     try:
         bundle = read_bundle(folder)
     except DataError as error:
         print(ui_text.error_text(error), file=sys.stderr)
         return 1
-    source = t("export.source_demo") if demo else t("export.source_folder", folder=folder.name)
+    source = t("export.source_demo") if is_demo(folder) else t("export.source_folder", folder=folder.name)
 
     def progress(done: int, total: int, name: str) -> None:
         if name:
@@ -148,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pack_views(bundle, args.region, year=args.year)
     except ValueError:
-        print(t("export.cli_region", region=args.region), file=sys.stderr)
+        aliases = identity_of(bundle.units).aliases
+        print(t("export.cli_region", region=args.region, roots=t("identity.join").join(aliases)), file=sys.stderr)
         return 2
-    pack = build_pack(bundle, args.region, text=t, demo=demo, source=source, year=args.year,
+    pack = build_pack(bundle, args.region, text=t, demo=demo, demo_kinds=kinds, source=source, year=args.year,
                       indicator=args.indicator, classing=args.classing, paper=args.paper,
                       orientation=args.orientation, dpi=args.dpi, title=args.title, progress=progress)
     args.out.write_bytes(pack.pdf)

@@ -20,16 +20,15 @@ import pandas as pd
 from geo.aggregate import STATUSES, region_kpis, unit_figures
 from geo.codes import code_level
 from geo.consistency import consistency_flags
+from geo.identity import Identity, identity_of
 from geo.read import Bundle
-from geo.schema import CODE, DISPLAY_CRS, LEVEL, NAME
+from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME
 from geo.simplify import display_units
 from geo.view import ROOT, View, units_in_view
 from layers.styling import Styled, format_value, style_view
 from layers.view_layer import join_rows
 
 Text = Callable[..., str]  # key, **params -> display string (ui.text.t)
-
-CITY_CODES = ("511700000000",)  # a region given as the city's own code means the whole dataset
 
 
 @dataclass(frozen=True)
@@ -74,30 +73,40 @@ class Snapshot:
     notices: tuple[str, ...]      # notices the export must show (empty view, no data, ...)
     demo: bool
     source: str
+    metric_crs: str               # the region's metric CRS (geo.identity): the static map is drawn in it
+    extent: tuple[float, float, float, float]   # the whole dataset's lon/lat bounds (fallback view)
     points: Points | None = None            # drawn over the units (with_layers)
     subject: str | None = None              # what the map shows, when not the view's indicator
     page_filters: tuple[str, ...] = ()      # a page's own filters, worded
     title_key: str = "export.title_default" # text key of the default title ({region}, {year})
     html_layers: tuple[Any, ...] = field(default=(), compare=False)  # folium groups for the HTML
     html_units: bool = True                 # draw the units layer (styled) in the HTML export
+    demo_kinds: tuple[str, ...] = ()        # kinds still from the bundled demo (empty + demo: all)
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
-        """Bounds of the units in view, else of the region outline, else None (EPSG:4326)."""
+        """Bounds of the units in view, else of the region outline, else the dataset's (EPSG:4326)."""
         for frame in (self.shapes.geometry, self.outline):
             if len(frame) and not frame.is_empty.all():
                 return tuple(float(b) for b in frame.total_bounds)
-        return None
+        return self.extent
 
 
-def normalize_region(region: str) -> str:
-    """'all' or the city's code -> ROOT; county and township codes unchanged."""
-    return ROOT if region in (ROOT, *CITY_CODES) else region
+def normalize_region(region: str, identity: Identity) -> str:
+    """'all' or the dataset's own root code (its prefecture or province) -> ROOT; unit codes
+    unchanged."""
+    return ROOT if region == ROOT or identity.is_root_alias(region) else region
 
 
-def region_name(units: pd.DataFrame, region: str, text: Text) -> str:
+def identity_name(identity: Identity, text: Text) -> str:
+    """The dataset's region as the UI names it (its name, or its parts joined)."""
+    return identity.label(text("identity.join"))
+
+
+def region_name(units: pd.DataFrame, region: str, text: Text, identity: Identity | None = None) -> str:
+    """Display name of `region`: the dataset's own name for ROOT, else the unit's name."""
     if region == ROOT:
-        return text("app.city")
+        return identity_name(identity or identity_of(units), text)
     names = dict(zip(units[CODE], units[NAME]))
     return str(names.get(region, region))
 
@@ -138,16 +147,27 @@ def kpi_rows(figures: pd.DataFrame, region: str, text: Text) -> tuple[tuple[str,
     )
 
 
+def demo_notice(demo_kinds: Sequence[str], text: Text, *, all_kinds: Sequence[str] = tuple(FILES)) -> str:
+    """The demo notice for a dataset whose `demo_kinds` are synthetic: the full notice when every
+    kind (or none named) is the demo, else one naming the demo kinds."""
+    if not demo_kinds or set(all_kinds) <= set(demo_kinds):
+        return text("demo.notice")
+    return text("demo.partial", kinds=text("identity.join").join(text(f"kind.{k}") for k in demo_kinds))
+
+
 def status_labels(text: Text) -> dict[str, str]:
     return {status: text(f"status.{status}") for status in STATUSES}
 
 
 def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, source: str,
+                     demo_kinds: Sequence[str] = (),
                      figures: pd.DataFrame | None = None,
-                     display: gpd.GeoDataFrame | None = None) -> Snapshot:
+                     display: gpd.GeoDataFrame | None = None, identity: Identity | None = None) -> Snapshot:
     """The Snapshot of `view`. `figures` (unit_figures of view.year) and `display` (display_units
-    of view.level) may be passed from a cache; they are computed otherwise. Inputs unchanged."""
-    view = replace(view, region=normalize_region(view.region))
+    of view.level) and `identity` (identity_of the units) may be passed from a cache; they are
+    computed otherwise. Inputs unchanged."""
+    identity = identity or identity_of(bundle.units)
+    view = replace(view, region=normalize_region(view.region, identity))
     if figures is None:
         figures = unit_figures(bundle.units, bundle.exit_status, view.year)
     if display is None:
@@ -164,9 +184,10 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
     elif styled.no_data == len(shapes):
         notices.append(text("export.no_data", year=view.year))
     return Snapshot(view=view, shapes=shapes, styled=styled, outline=outline.reset_index(drop=True),
-                    region_name=region_name(bundle.units, view.region, text),
+                    region_name=region_name(bundle.units, view.region, text, identity),
                     kpis=kpi_rows(figures, view.region, text), notices=tuple(notices), demo=demo,
-                    source=source)
+                    source=source, metric_crs=identity.metric_crs, extent=identity.bounds,
+                    demo_kinds=tuple(demo_kinds) if demo else ())
 
 
 def with_layers(snapshot: Snapshot, *, styled: Styled | None = None, points: Points | None = None,

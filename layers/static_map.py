@@ -1,5 +1,5 @@
 """Print-ready matplotlib pages of a view: the map (same classes and colours as on screen, drawn
-in EPSG:4545 so the scale bar is true), unit names where they fit, legend with counts, KPI table,
+in the region's metric CRS so the scale bar is true), unit names where they fit, legend with counts, KPI table,
 scale bar, north arrow, notices, source, demo notice and time of generation.
 
 All text uses the bundled font (assets/fonts, loaded by path: servers need no Chinese fonts) and
@@ -26,9 +26,9 @@ from matplotlib.patches import Circle, PathPatch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import Stroke
 
-from geo.schema import DISPLAY_CRS, METRIC_CRS, NAME
+from geo.schema import DISPLAY_CRS, NAME
 from layers.palette import BORDER_COLOR, FLAG_COLOR, NO_DATA_COLOR
-from layers.snapshot import Points, Snapshot, Text, describe_view
+from layers.snapshot import Points, Snapshot, Text, demo_notice, describe_view
 
 FONT_PATH = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "PortalSansSC-Regular.ttf"
 PAPERS = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}   # mm, landscape
@@ -225,10 +225,10 @@ class MapResult:
 def draw_map(ax: Axes, snapshot: Snapshot, write: _Writer, *, box_mm: tuple[float, float],
              labels: bool = True, furniture: bool = True, cap: int = MAX_LABELS) -> MapResult:
     """Polygons, outline, flags, selection, names, scale bar and north arrow into `ax`, whose
-    size on paper is `box_mm`. Draws in EPSG:4545; `snapshot` is not modified."""
+    size on paper is `box_mm`. Draws in the snapshot's metric CRS; `snapshot` is not modified."""
     s = write.scale
-    shapes = snapshot.shapes.to_crs(METRIC_CRS)
-    outline = snapshot.outline.to_crs(METRIC_CRS)
+    shapes = snapshot.shapes.to_crs(snapshot.metric_crs)
+    outline = snapshot.outline.to_crs(snapshot.metric_crs)
     ax.set_xticks([])
     ax.set_yticks([])
     for spine in ax.spines.values():
@@ -298,19 +298,19 @@ def draw_map(ax: Axes, snapshot: Snapshot, write: _Writer, *, box_mm: tuple[floa
                   color="#111111", zorder=8, clip_on=True)
         result = MapResult(placement.skipped, len(placement.placed))
     if snapshot.points is not None:
-        _draw_points(ax, snapshot.points, s)
+        _draw_points(ax, snapshot.points, s, snapshot.metric_crs)
     if furniture:
         _scale_bar(ax, write, (xmin, xmax, ymin, ymax))
         _north_arrow(ax, write)
     return result
 
 
-def _draw_points(ax: Axes, points: Points, scale: float) -> None:
+def _draw_points(ax: Axes, points: Points, scale: float, crs: str) -> None:
     """Circles of `points` (projected to the map's CRS), largest first so small ones stay visible;
     area in pt^2 from the screen radius, flagged ones with a thick outline."""
     if not points.lon:
         return
-    xy = gpd.GeoSeries(gpd.points_from_xy(points.lon, points.lat), crs=DISPLAY_CRS).to_crs(METRIC_CRS)
+    xy = gpd.GeoSeries(gpd.points_from_xy(points.lon, points.lat), crs=DISPLAY_CRS).to_crs(crs)
     order = np.argsort(-np.asarray(points.radius), kind="stable")
     flagged = np.asarray(points.flagged, dtype=bool)[order]
     size = (2 * np.asarray(points.radius)[order] * PT_PER_PX * scale) ** 2
@@ -370,7 +370,8 @@ def _scale_bar(ax: Axes, write: _Writer, extent: tuple[float, float, float, floa
 
 def _north_arrow(ax: Axes, write: _Writer) -> None:
     x, y, half, tall = 0.95, 0.86, 0.018, 0.07
-    # The map is drawn in Gauss-Kruger CM 108E: grid north is true north within about 1 degree.
+    # The map is drawn in the region's Gauss-Kruger zone (grid north within about 1 degree of true
+    # north) or in an equal-area conic centred on the region: up is north near the centre line.
     ax.add_patch(Polygon([(x - half, y), (x, y + tall), (x, y + tall * 0.28)], closed=True,
                          transform=ax.transAxes, facecolor="#222222", edgecolor="#222222",
                          linewidth=0.6 * write.scale, zorder=9))
@@ -519,7 +520,8 @@ def _footer(fig: Figure, write: _Writer, snapshot: Snapshot, text: Text, paper_m
     source = text("export.source", source=snapshot.source)
     write(fig, left, 9 * s / ph, source, 7.5, ha="left", va="center", color="#333333")
     if snapshot.demo:
-        write(fig, left, 4.5 * s / ph, text("demo.notice"), 7.5, ha="left", va="center", color=DEMO_COLOR)
+        write(fig, left, 4.5 * s / ph, demo_notice(snapshot.demo_kinds, text), 7.5, ha="left", va="center",
+              color=DEMO_COLOR)
     stamp = text("export.generated", time=generated.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M"))
     write(fig, right, 9 * s / ph, stamp, 7.5, ha="right", va="center", color="#333333")
     if page_label:

@@ -9,6 +9,7 @@ import streamlit as st
 from geo.ingest.files import MAX_UPLOAD_MB
 from geo.ingest.templates import template_xlsx
 from ui import cache, importer
+from ui.demo import back_to_demo
 from ui.setup import setup_page
 from ui.text import t
 
@@ -22,6 +23,7 @@ if os.environ.get(cache.DATA_ENV):
     st.warning(t("data.env_override"))
 st.write(t("data.active_version", id=active.id, created=active.meta.get("created", "")) if active
          else t("data.active_demo"))
+back_to_demo()
 
 kinds = list(importer.UPLOAD_TYPES)
 kind = st.radio(t("data.kind"), kinds, format_func=lambda k: t(f"kind.{k}"), key="data.kind",

@@ -9,8 +9,10 @@ from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
 from geo.view import focus, parse_page_params, region_prefix
 from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
-from ui import maps
+from layers.snapshot import identity_name
+from ui import cache, maps
 from ui import pages_support as ps
+from ui.escape import md_escape
 from ui.export import export_panel, services_overlay
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -47,7 +49,7 @@ state.breadcrumb(view, data.units, fixed_level="village")
 
 prefix = region_prefix(view.region)
 names = dict(zip(data.units[CODE], data.units[NAME]))
-region_name = t("app.city") if not prefix else names[view.region]
+region_name = identity_name(cache.identity(), t) if not prefix else names[view.region]
 villages = in_region(ps.villages(view.year), prefix)
 townships = in_region(ps.townships(view.year), prefix)
 kpis = ps.services_kpis(villages, townships)
@@ -78,9 +80,9 @@ if view.selected:
     if len(row):
         row = row.iloc[0]
         reasons = ps.reasons_text(row["reasons"]) or t("svc.compliant")
-        st.info(f"{t('svc.selected', name=row[NAME])}（{row[CODE]}）：{reasons}")
+        st.info(f"{t('svc.selected', name=md_escape(row[NAME]))}（{row[CODE]}）：{reasons}")
 
-st.subheader(t("svc.coverage_title", region=region_name, year=view.year, count=len(villages)))
+st.subheader(t("svc.coverage_title", region=md_escape(region_name), year=view.year, count=len(villages)))
 rates = coverage(villages)
 st.dataframe(pd.DataFrame({
     t("svc.item"): rates["item"].map(ps.item_label),

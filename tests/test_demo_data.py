@@ -16,6 +16,7 @@ import shapely
 
 from geo import schema
 from geo.codes import code_level, is_community, is_valid_code, parent_code
+from geo.identity import identity_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -51,7 +52,7 @@ def units() -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def metric(units) -> gpd.GeoDataFrame:
-    return units.to_crs(schema.METRIC_CRS)
+    return units.to_crs(identity_of(units).metric_crs)
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 import shapely
 
 from geo.aggregate import unit_figures
+from geo.identity import gk_zone_crs
 from geo.read import read_bundle
-from geo.schema import METRIC_CRS
 from geo.simplify import FINE_TOLERANCE, display_units, vertex_count
 from layers.base import base_map
 from layers.styling import style_status
@@ -23,7 +23,7 @@ def data():
 
 
 def overlap_and_holes(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
-    metric = gdf.to_crs(METRIC_CRS).geometry.values
+    metric = gdf.to_crs(gk_zone_crs(108.0)).geometry.values
     tree = shapely.STRtree(metric)
     a, b = tree.query(metric, predicate="intersects")
     keep = a < b

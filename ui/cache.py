@@ -10,6 +10,7 @@ import streamlit as st
 
 from geo import datasets, schema
 from geo.aggregate import unit_figures
+from geo.identity import Identity, identity_of
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
 
@@ -19,6 +20,7 @@ STORE_ENV = datasets.STORE_ENV
 DEMO_FOLDER = datasets.DEMO_FOLDER
 store_root = datasets.store_root
 is_demo = datasets.is_demo
+demo_kinds = datasets.demo_kinds
 
 
 def data_folder() -> str:
@@ -72,3 +74,13 @@ def _figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 def figures(year: int) -> pd.DataFrame:
     """Per-unit figures of every level as of `year` (read-only)."""
     return _figures(*key(), year)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _identity(folder: str, stamp: tuple) -> Identity:
+    return identity_of(_bundle(folder, stamp).units)
+
+
+def identity() -> Identity:
+    """The loaded dataset's region: name, root codes, extent, metric CRS (geo.identity)."""
+    return _identity(*key())

@@ -21,11 +21,14 @@ from layers.snapshot import (
     children,
     clean_title,
     default_title,
+    identity_name,
     prepare_snapshot,
     with_layers,
 )
 from layers.static_map import ORIENTATIONS, PAPERS
 from ui import cache
+from ui.errors import show_unexpected
+from ui.escape import md_escape
 from ui.text import t
 
 
@@ -38,8 +41,10 @@ def _source(folder: str) -> str:
 def snapshot(view: View) -> Snapshot:
     """The view's Snapshot from the portal's cached figures and display geometry."""
     folder = cache.data_folder()
-    return prepare_snapshot(cache.bundle(), view, t, demo=cache.is_demo(folder), source=_source(folder),
-                            figures=cache.figures(view.year), display=cache.display(view.level))
+    kinds = cache.demo_kinds(folder)
+    return prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
+                            figures=cache.figures(view.year), display=cache.display(view.level),
+                            identity=cache.identity())
 
 
 def file_name(title: str) -> str:
@@ -85,15 +90,15 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
         if st.button(t("export.make"), key=f"{key}.make", type="primary"):
             try:
                 data = export_view(shot, fmt, title=title, text=t, paper=paper, orientation=orientation)
-            except (ValueError, FileNotFoundError) as error:
-                st.error(t("export.error", reason=str(error)))
+            except (ValueError, FileNotFoundError) as error:   # logged with an id, no server path shown
+                show_unexpected(error, where="export")
             else:
                 s[f"{key}.file"] = (wanted, data)
         made = s.get(f"{key}.file")
         if made and made[0] == wanted:
             data = made[1]
             name = f"{file_name(title)}.{fmt}"
-            st.caption(t("export.made", name=name, size=_size(len(data))))
+            st.caption(t("export.made", name=md_escape(name), size=_size(len(data))))
             st.download_button(t("export.download", name=fmt.upper()), data, name, MIME[fmt],
                                key=f"{key}.download", on_click="ignore")
         if pack:
@@ -153,18 +158,19 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         return
     data = cache.bundle()
     below = children(data.units, region)
-    name = t("app.city") if region == ROOT else str(data.units.set_index("code").at[region, "name"])
-    st.caption(t("export.pack_help", region=name, count=len(below)))
+    name = identity_name(cache.identity(), t) if region == ROOT else str(data.units.set_index("code").at[region, "name"])
+    st.caption(t("export.pack_help", region=md_escape(name), count=len(below)))
     wanted = (region, view.year, view.indicator, view.classing, paper, orientation)
     if st.button(t("export.pack"), key=f"{key}.pack"):
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, label: str) -> None:
             bar.progress(done / total, text=t("export.pack_progress", done=min(done + 1, total), total=total,
-                                              name=label) if label else t("export.pack_done", pages=total))
+                                              name=md_escape(label)) if label else t("export.pack_done", pages=total))
 
         folder = cache.data_folder()
-        pack = build_pack(data, region, text=t, demo=cache.is_demo(folder), source=_source(folder),
+        kinds = cache.demo_kinds(folder)
+        pack = build_pack(data, region, text=t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                           year=view.year, indicator=view.indicator, classing=view.classing, paper=paper,
                           orientation=orientation, progress=progress)
         s[f"{key}.pack_file"] = (wanted, pack)

@@ -39,9 +39,10 @@ class Prepared:
 def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
     # the same assembly as exports (layers.snapshot), with this process's cached inputs
     close_up = view.region != ROOT and code_level(view.region) == "township"
-    snapshot = prepare_snapshot(cache.bundle(), view, t, demo=cache.is_demo(folder), source="",
+    kinds = cache.demo_kinds(folder)
+    snapshot = prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source="",
                                 figures=cache.figures(view.year),
-                                display=cache.display(view.level, fine=close_up))
+                                display=cache.display(view.level, fine=close_up), identity=cache.identity())
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)
     data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].notna())

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo import settings
 from geo.errors import DataError
 from geo.schema import YEARS
-from ui import cache
+from layers.snapshot import demo_notice
+from ui import cache, errors
+from ui.escape import md_escape
 from ui.text import error_text, t
 
 # (script path relative to the app root, navigation text key)
@@ -24,17 +27,21 @@ PAGES = (
 
 
 def setup_page(page_key: str) -> None:
-    """Page config, Chinese navigation and the demo notice. Call first on every page."""
-    st.set_page_config(page_title=f"{t(page_key)} · {t('app.title')}", page_icon=t("app.icon"),
+    """Page config, Chinese navigation, the demo notice and the handler that turns unexpected
+    errors into a Chinese message with an id. Call first on every page."""
+    errors.install(page_key)
+    title = settings.get("title")
+    st.set_page_config(page_title=f"{t(page_key)} · {title}", page_icon=t("app.icon"),
                        layout="wide", initial_sidebar_state="expanded")
     with st.sidebar:
-        st.markdown(f"### {t('app.title')}")
+        st.markdown(f"### {md_escape(title)}")
         for path, key in PAGES:
             if (cache.ROOT / path).exists():
                 st.page_link(path, label=t(key))
         st.divider()
-    if cache.is_demo(cache.data_folder()):
-        st.sidebar.warning(t("demo.notice"), icon="⚠️")
+    kinds = cache.demo_kinds(cache.data_folder())
+    if kinds:
+        st.sidebar.warning(demo_notice(kinds, t), icon="⚠️")
 
 
 def load_bundle():
@@ -42,7 +49,7 @@ def load_bundle():
     try:
         return cache.bundle()
     except DataError as error:
-        st.error(f"**{t('error.title')}**：{error_text(error)}\n\n{t('error.hint')}")
+        st.error(f"**{t('error.title')}**：{md_escape(error_text(error))}\n\n{t('error.hint')}")
         st.stop()
 
 

@@ -29,7 +29,9 @@ from geo.view import (
     show_region,
     view_params,
 )
-from ui import maps
+from layers.snapshot import identity_name
+from ui import cache, maps
+from ui.escape import md_escape
 from ui.text import group, t
 
 _KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
@@ -144,7 +146,7 @@ class ViewState:
         chain = breadcrumb(view, units)
         columns = st.columns(len(chain) + 4, gap="small")
         for column, (code, name) in zip(columns, chain):
-            label = t("app.city") if code == ROOT else name
+            label = md_escape(identity_name(cache.identity(), t) if code == ROOT else name)
             if column.button(label, key=f"{self.page}.crumb.{code}", disabled=code == view.region,
                              width="stretch"):
                 target = show_region(view, code)

@@ -9,9 +9,7 @@ from geo.errors import DataError
 
 TEXT: dict[str, str] = {
     # app and navigation
-    "app.title": "脱贫攻坚进度地图",
     "app.icon": "🗺️",
-    "app.city": "达州市",
     "nav.overview": "总览",
     "nav.exit_map": "退出进度",
     "nav.about": "数据说明",
@@ -354,7 +352,7 @@ TEXT: dict[str, str] = {
     "export.north": "北",
     "export.km": "{value} 公里",
     "export.error": "导出失败：{reason}",
-    "export.cli_region": "区域代码应为全市（511700000000）或某个县的代码：{region}",
+    "export.cli_region": "区域代码应为 all、本数据集的区域代码（{roots}）或某个县的代码：{region}",
     # --- data management / import (issue 6): add entries below this line ---
     "data.title": "数据管理",
     "data.intro": "导入本地的边界和统计数据。每次导入先完整校验，全部通过后才作为新版本发布；发布前当前数据保持不变，历史版本可随时恢复。",
@@ -480,6 +478,15 @@ TEXT: dict[str, str] = {
     "fix.encoding_unknown": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.encoding_lossy": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.base_missing": "请一并导入此类数据。",
+    # --- identity, demo notice, unexpected errors, escaping (issues 9/10, identity helper) ---
+    "identity.join": "、",
+    "demo.partial": "部分为演示数据：{kinds}仍来自内置演示数据（合成，仅供演示），不代表真实情况。",
+    "demo.back": "恢复为内置演示数据",
+    "demo.back_help": "不再使用当前发布的数据，地图改为显示内置演示数据；已发布的各版本仍保留，可随时恢复。",
+    "demo.back_done": "已切换为内置演示数据；已发布的版本仍可在“历史版本”中恢复。",
+    "error.unexpected": "页面出现意外错误，已记录在服务器日志中（错误编号 {id}）。请刷新页面重试；如仍出错，请把错误编号告知系统管理员。",
+    "export.small_count": "<{limit}",
+    "export.small_count_note": "监测户数小于 {limit} 的以“<{limit}”显示。",
 }
 
 

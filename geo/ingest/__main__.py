@@ -1,6 +1,6 @@
 """Command-line import: validate files completely and publish them as one new dataset version.
 
-    python -m geo.ingest --kind units --file 边界.zip [--layer NAME] [--crs EPSG:4545] [--repair]
+    python -m geo.ingest --kind units --file 边界.zip [--layer NAME] [--crs EPSG:4549] [--repair]
     python -m geo.ingest --kind exit_status --file 退出.xlsx --kind units --file 边界.zip
     python -m geo.ingest --list            # versions of the store
     python -m geo.ingest --restore v0002-20260101T120000

@@ -18,6 +18,7 @@ from pyproj import CRS
 
 from geo import schema
 from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.identity import area_crs
 from geo.ingest import crs as crs_tools
 from geo.ingest.encoding import EncodingError, detect_dbf, pyogrio_name
 from geo.ingest.files import Source
@@ -179,7 +180,6 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         return None
     polygonal = ~missing & np.isin(types, list(_POLYGONAL))
     invalid = polygonal & ~shapely.is_valid(geoms)
-    metric = CRS.from_user_input(schema.METRIC_CRS)
     for index in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[index])
         if not repair:
@@ -189,7 +189,8 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         fixed = shapely.make_valid(geoms[index])
         parts = [p for p in shapely.get_parts(fixed) if p.geom_type in _POLYGONAL]
         fixed = shapely.union_all(parts) if parts else shapely.Polygon()
-        before, after = (gpd.GeoSeries([geoms[index], fixed], crs=source_crs).to_crs(metric).area.tolist())
+        pair = gpd.GeoSeries([geoms[index], fixed], crs=source_crs)
+        before, after = pair.to_crs(area_crs(pair)).area.tolist()
         # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area
         report.add(layer.file, "geometry_repaired", severity="warning", row=int(index) + 1, column=GEOMETRY,
                    value=codes[index], detail={"reason": reason, "area_before_m2": round(before, 1),

@@ -55,7 +55,7 @@ def parse_crs(text: str) -> CRS:
 
 
 def epsg_label(crs: CRS | None) -> str:
-    """`EPSG:4545 CGCS2000 / 3-degree Gauss-Kruger CM 108E` or the CRS name."""
+    """`EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E` or the CRS name."""
     if crs is None:
         return ""
     code = crs.to_epsg(min_confidence=70)

@@ -159,3 +159,14 @@ class Store:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def deactivate(self) -> bool:
+        """Remove the ACTIVE pointer (one atomic unlink), so the portal shows the bundled demo
+        again; every version stays stored and can be restored. False when nothing was active."""
+        pointer = self.root / ACTIVE
+        try:
+            pointer.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(self.root)
+        return True
