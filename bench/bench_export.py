@@ -23,7 +23,6 @@ from layers.pack import build_pack  # noqa: E402
 from layers.snapshot import default_title, prepare_snapshot  # noqa: E402
 from ui.text import t  # noqa: E402
 
-COUNTY = "511725000000"  # 渠县
 
 
 def main() -> None:
@@ -35,21 +34,23 @@ def main() -> None:
     bundle = read_bundle(args.data)
     figures = unit_figures(bundle.units, bundle.exit_status, args.year)
     print(f"read + figures: {time.perf_counter() - start:.2f} s")
+    towns = bundle.units.loc[bundle.units.level == "township", "parent_code"].value_counts()
+    county = str(towns.index[0])   # the county with the most townships
     for level in ("township", "village"):
         display = display_units(bundle.units, level)
-        view = View(level=level, region=COUNTY, year=args.year)
+        view = View(level=level, region=county, year=args.year)
         snapshot = prepare_snapshot(bundle, view, t, demo=True, source=t("export.source_demo"),
                                     figures=figures, display=display)
         title = default_title(snapshot, t)
         for fmt in ("pdf", "png", "html"):
             start = time.perf_counter()
             data = export_view(snapshot, fmt, title=title, text=t)
-            print(f"county {COUNTY} {level:8s} A4 {fmt:4s}: {time.perf_counter() - start:5.2f} s "
+            print(f"county {county} {level:8s} A4 {fmt:4s}: {time.perf_counter() - start:5.2f} s "
                   f"{len(data):>10,} bytes ({len(snapshot.shapes)} units)")
     start = time.perf_counter()
-    pack = build_pack(bundle, "511700000000", text=t, demo=True, source=t("export.source_demo"),
+    pack = build_pack(bundle, "all", text=t, demo=True, source=t("export.source_demo"),
                       year=args.year)
-    print(f"7-county pack ({pack.pages} pages, PDF + PNG zip at 200 dpi): "
+    print(f"whole-dataset pack ({pack.pages} pages, PDF + PNG zip at 200 dpi): "
           f"{time.perf_counter() - start:5.2f} s, PDF {len(pack.pdf):,} bytes, zip {len(pack.zip):,} bytes")
 
 

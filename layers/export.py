@@ -58,7 +58,7 @@ def html_bytes(snapshot: Snapshot, *, title: str, text: Text, generated: datetim
     m = base_map(snapshot.bounds)
     rows = snapshot.shapes
     if snapshot.html_units:
-        fields = tooltip_fields(rows, snapshot.view, text)
+        fields = tooltip_fields(rows, snapshot.view, text, small_count=snapshot.small_count)
         group = view_layer(rows, snapshot.styled, name=snapshot.subject or text(f"indicator.{snapshot.view.indicator}"),
                            fields=fields, flags=rows["flag"].notna(), flag_text=text("flag.tooltip"),
                            count_format=text("legend.count", label="{label}", count="{count}"),

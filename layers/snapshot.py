@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo import settings
 from geo.aggregate import STATUSES, region_kpis, unit_figures
 from geo.codes import code_level
 from geo.consistency import consistency_flags
@@ -25,7 +26,7 @@ from geo.read import Bundle
 from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME
 from geo.simplify import display_units
 from geo.view import ROOT, View, units_in_view
-from layers.styling import Styled, format_value, style_view
+from layers.styling import SUPPRESSED_INDICATORS, Styled, format_value, style_view
 from layers.view_layer import join_rows
 
 Text = Callable[..., str]  # key, **params -> display string (ui.text.t)
@@ -82,6 +83,7 @@ class Snapshot:
     html_layers: tuple[Any, ...] = field(default=(), compare=False)  # folium groups for the HTML
     html_units: bool = True                 # draw the units layer (styled) in the HTML export
     demo_kinds: tuple[str, ...] = ()        # kinds still from the bundled demo (empty + demo: all)
+    small_count: int = 0                    # monitored counts 1..n-1 shown as "<n" (0: not suppressed)
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -160,12 +162,13 @@ def status_labels(text: Text) -> dict[str, str]:
 
 
 def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, source: str,
-                     demo_kinds: Sequence[str] = (),
+                     demo_kinds: Sequence[str] = (), small_count: int | None = None,
                      figures: pd.DataFrame | None = None,
                      display: gpd.GeoDataFrame | None = None, identity: Identity | None = None) -> Snapshot:
     """The Snapshot of `view`. `figures` (unit_figures of view.year) and `display` (display_units
     of view.level) and `identity` (identity_of the units) may be passed from a cache; they are
-    computed otherwise. Inputs unchanged."""
+    computed otherwise. `small_count` defaults to the `small_count` setting (exports suppress
+    small monitored counts); the live map passes 0. Inputs unchanged."""
     identity = identity or identity_of(bundle.units)
     view = replace(view, region=normalize_region(view.region, identity))
     if figures is None:
@@ -175,19 +178,23 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
     rows = units_in_view(figures, view).copy()
     rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
     shapes = join_rows(display, rows)
+    limit = settings.get("small_count") if small_count is None else small_count
     styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
-                        status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"))
+                        status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"),
+                        small_count=limit)
     outline = bundle.units.loc[bundle.units[CODE] == view.region].geometry.to_crs(DISPLAY_CRS)
     notices = []
     if not len(shapes):
         notices.append(text("export.empty"))
     elif styled.no_data == len(shapes):
         notices.append(text("export.no_data", year=view.year))
+    if view.indicator in SUPPRESSED_INDICATORS and limit > 1:
+        notices.append(text("export.small_count_note", limit=limit))
     return Snapshot(view=view, shapes=shapes, styled=styled, outline=outline.reset_index(drop=True),
                     region_name=region_name(bundle.units, view.region, text, identity),
                     kpis=kpi_rows(figures, view.region, text), notices=tuple(notices), demo=demo,
                     source=source, metric_crs=identity.metric_crs, extent=identity.bounds,
-                    demo_kinds=tuple(demo_kinds) if demo else ())
+                    demo_kinds=tuple(demo_kinds) if demo else (), small_count=limit)
 
 
 def with_layers(snapshot: Snapshot, *, styled: Styled | None = None, points: Points | None = None,
@@ -208,10 +215,12 @@ def with_layers(snapshot: Snapshot, *, styled: Styled | None = None, points: Poi
                    html_layers=tuple(html_layers), html_units=html_units)
 
 
-def tooltip_fields(rows: pd.DataFrame, view: View, text: Text) -> dict[str, pd.Series]:
-    """Tooltip rows of the interactive map (label -> display value per unit)."""
+def tooltip_fields(rows: pd.DataFrame, view: View, text: Text, *, small_count: int = 0) -> dict[str, pd.Series]:
+    """Tooltip rows of the interactive map (label -> display value per unit); the HTML export
+    passes `small_count` so small monitored counts read '<5'."""
     def shown(column: str, indicator: str) -> pd.Series:
-        return rows[column].map(lambda v: None if pd.isna(v) else format_value(v, indicator))
+        return rows[column].map(lambda v: None if pd.isna(v) else format_value(v, indicator,
+                                                                                small_count=small_count))
 
     labels = status_labels(text)
     fields = {text("field.name"): rows[NAME], text("field.code"): rows[CODE],

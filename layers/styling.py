@@ -10,9 +10,11 @@ import pandas as pd
 
 from geo.aggregate import STATUSES
 from geo.classify import NO_DATA, classify
+from geo.disclosure import MONITORED_COLUMNS, is_small, small_label
 from layers.palette import NO_DATA_COLOR, STATUS_COLORS, ramp
 
 PERCENT_INDICATORS = ("incidence", "exit_rate")
+SUPPRESSED_INDICATORS = MONITORED_COLUMNS   # counts of monitored households (geo.disclosure)
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,11 @@ class Styled:
         return self.index.map(lambda k: NO_DATA_COLOR if k == NO_DATA else self.colors[k])
 
 
-def format_value(value: float, indicator: str) -> str:
-    """Display form of one metric value: '3.67 %' or '1,234'."""
+def format_value(value: float, indicator: str, *, small_count: int = 0) -> str:
+    """Display form of one metric value: '3.67 %' or '1,234'; monitored-household counts between
+    0 and `small_count` as '<5' (geo.disclosure; 0 disables)."""
+    if indicator in SUPPRESSED_INDICATORS and is_small(value, small_count):
+        return small_label(small_count)
     if indicator in PERCENT_INDICATORS:
         return f"{value * 100:.2f} %"
     return f"{value:,.0f}"
@@ -48,20 +53,22 @@ def style_status(rows: pd.DataFrame, *, status_labels: Mapping[str, str], title:
                   tuple(status_labels[s] for s in classes), counts, int((index == NO_DATA).sum()), title)
 
 
-def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str) -> Styled:
-    """A metric classed with mapclassify; labels are value ranges."""
+def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str, small_count: int = 0) -> Styled:
+    """A metric classed with mapclassify; labels are value ranges (small monitored counts as '<5'
+    when `small_count` is set: an export's legend)."""
     classes = classify(rows[indicator], method, indicator=indicator)
     labels = []
     for lower, upper in zip(classes.lower, classes.upper):
-        low, high = format_value(lower, indicator), format_value(upper, indicator)
+        low = format_value(lower, indicator, small_count=small_count)
+        high = format_value(upper, indicator, small_count=small_count)
         labels.append(low if low == high else f"{low} – {high}")
     return Styled(classes.index, ramp(indicator, len(classes.upper)), tuple(labels), classes.counts,
                   classes.no_data, title)
 
 
 def style_view(rows: pd.DataFrame, indicator: str, method: str, *, status_labels: Mapping[str, str],
-               title: str) -> Styled:
+               title: str, small_count: int = 0) -> Styled:
     """Status colouring or metric classing, depending on the indicator."""
     if indicator == "status":
         return style_status(rows, status_labels=status_labels, title=title)
-    return style_metric(rows, indicator, method, title=title)
+    return style_metric(rows, indicator, method, title=title, small_count=small_count)

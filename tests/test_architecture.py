@@ -73,3 +73,24 @@ def test_every_text_key_used_exists():
     for path in list((ROOT / "pages").rglob("*.py")) + list((ROOT / "ui").rglob("*.py")) + [ROOT / "streamlit_app.py"]:
         for key in pattern.findall(path.read_text(encoding="utf-8")):
             assert key in TEXT, f"{path.name}: missing text key {key}"
+
+
+# The region is whatever dataset is loaded (geo/identity.py): no place, code prefix or projection
+# of the bundled demo may be compiled in. data/ (the demo and the names table) and tests/ may.
+REGION_LITERALS = re.compile(r"达州|5117|108E|EPSG:4545|dazhou", re.IGNORECASE)
+CODE_SUFFIXES = {".py", ".toml", ".js", ".css", ".sh", ".cfg", ".ini", ".txt"}
+SKIP_DIRS = {"data", "tests", ".venv", ".git", "artifacts", "var", "node_modules", "__pycache__"}
+
+
+def test_no_region_of_the_demo_is_compiled_in():
+    found = []
+    for path in ROOT.rglob("*"):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in SKIP_DIRS or any(p in SKIP_DIRS for p in relative.parts):
+            continue
+        if not path.is_file() or path.suffix not in CODE_SUFFIXES or path.name.endswith(".min.js"):
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            if REGION_LITERALS.search(line):
+                found.append(f"{relative}:{number}: {line.strip()[:100]}")
+    assert not found, "\n".join(found)

@@ -11,6 +11,7 @@ from shapely.geometry import box
 from geo import schema
 
 COUNTY = "511725000000"
+COUNTY_NAME = "渠县"   # a one-county dataset is named by its county (geo.identity)
 TOWNS = ("511725100000", "511725101000")
 VILLAGES = ("511725100201", "511725100202", "511725101201", "511725101202")
 X0, Y0, SIDE = 500_000.0, 3_400_000.0, 2_000.0  # metres, near 108E

@@ -9,7 +9,9 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo import settings
 from geo.codes import code_level
+from geo.disclosure import suppress_counts
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
 from geo.view import ROOT, View
@@ -42,7 +44,8 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
     kinds = cache.demo_kinds(folder)
     snapshot = prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source="",
                                 figures=cache.figures(view.year),
-                                display=cache.display(view.level, fine=close_up), identity=cache.identity())
+                                display=cache.display(view.level, fine=close_up), identity=cache.identity(),
+                                small_count=0)   # the live map; exports and downloads suppress
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)
     data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].notna())
@@ -106,12 +109,14 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _downloads(folder: str, stamp: tuple, view: View) -> tuple[bytes, bytes]:
+def _downloads(folder: str, stamp: tuple, view: View, small_count: int) -> tuple[bytes, bytes]:
     table = view_table(prepare(view), cache.bundle().units)
+    monitored = group("field")["monitored"]   # a download is an export: small counts read "<5"
+    table[monitored] = suppress_counts(table[monitored], small_count)
     code = group("field")["code"]
     return to_csv_bytes(table), to_xlsx_bytes(table, text_columns=[code], sheet=t("exit.title"))
 
 
 def downloads(view: View) -> tuple[bytes, bytes]:
     """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, built once per view."""
-    return _downloads(*cache.key(), replace(view, selected=None))
+    return _downloads(*cache.key(), replace(view, selected=None), settings.get("small_count"))

@@ -485,7 +485,6 @@ TEXT: dict[str, str] = {
     "demo.back_help": "不再使用当前发布的数据，地图改为显示内置演示数据；已发布的各版本仍保留，可随时恢复。",
     "demo.back_done": "已切换为内置演示数据；已发布的版本仍可在“历史版本”中恢复。",
     "error.unexpected": "页面出现意外错误，已记录在服务器日志中（错误编号 {id}）。请刷新页面重试；如仍出错，请把错误编号告知系统管理员。",
-    "export.small_count": "<{limit}",
     "export.small_count_note": "监测户数小于 {limit} 的以“<{limit}”显示。",
 }
 

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.offline import external_urls
-from tests import tiny_sites
+from tests import tiny, tiny_sites
 from ui.text import t
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -43,7 +43,7 @@ def make(at: AppTest, key: str, fmt: str) -> bytes:
 def test_page_exports_png_and_html(folder, monkeypatch, page, key, title_key, marker):
     at = open_page(folder, monkeypatch, page)
     title = next(w for w in at.text_input if w.label == t("export.title_input"))
-    pattern = re.escape(t(title_key, region=t("app.city"), year="YYYY")).replace("YYYY", r"20\d\d")
+    pattern = re.escape(t(title_key, region=tiny.COUNTY_NAME, year="YYYY")).replace("YYYY", r"20\d\d")
     assert re.fullmatch(pattern, title.value), title.value
     assert not any(b.key == f"{key}.pack" for b in at.button)      # the pack is exit-status only
     png = make(at, key, "png")
