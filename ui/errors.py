@@ -40,7 +40,7 @@ def log_unexpected(error: BaseException, *, where: str = "") -> str:
 def show_unexpected(error: BaseException, *, where: str = "") -> str:
     """Log `error` and show the Chinese message with its id on the page; returns the id."""
     ident = log_unexpected(error, where=where)
-    st.error(t("error.unexpected", id=ident), icon="🚫")
+    st.error(t("error.unexpected", id=ident), icon=":material/error:")
     return ident
 
 
