@@ -65,13 +65,9 @@ def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
                       no_data_label=t("status.no_data"), selected=view.selected)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _base(folder: str, stamp: tuple) -> tuple[float, float, float, float]:
-    return tuple(float(b) for b in cache.display("county").total_bounds)
-
-
 def city_bounds() -> tuple[float, float, float, float]:
-    return _base(*cache.key())
+    """Lon/lat bounds of the whole dataset (geo.identity), whatever its top level."""
+    return cache.identity().bounds
 
 
 def new_base_map() -> folium.Map:
