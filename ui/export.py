@@ -27,7 +27,7 @@ from layers.snapshot import (
 )
 from layers.static_map import ORIENTATIONS, PAPERS
 from ui import cache
-from ui.errors import show_unexpected
+from ui.errors import log_unexpected
 from ui.escape import md_escape
 from ui.text import t
 
@@ -91,7 +91,7 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
             try:
                 data = export_view(shot, fmt, title=title, text=t, paper=paper, orientation=orientation)
             except (ValueError, FileNotFoundError) as error:   # logged with an id, no server path shown
-                show_unexpected(error, where="export")
+                st.error(t("export.error", id=log_unexpected(error, where="export")))
             else:
                 s[f"{key}.file"] = (wanted, data)
         made = s.get(f"{key}.file")

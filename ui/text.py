@@ -351,7 +351,7 @@ TEXT: dict[str, str] = {
     "export.no_data": "该区域在 {year} 年没有统计数据，图中单位均为“无数据”。",
     "export.north": "北",
     "export.km": "{value} 公里",
-    "export.error": "导出失败：{reason}",
+    "export.error": "导出失败，已记录在服务器日志中（错误编号 {id}）。请调整图名或范围后重试。",
     "export.cli_region": "区域代码应为 all、本数据集的区域代码（{roots}）或某个县的代码：{region}",
     # --- data management / import (issue 6): add entries below this line ---
     "data.title": "数据管理",

@@ -150,3 +150,19 @@ def test_names_are_text_on_every_page(open_page, evil, page, params, shown):
     assert not live, live
     for name in shown:
         assert any(md_escape(name) in b for b in texts), (name, texts)
+
+
+def test_a_failed_export_names_an_id_not_the_server_path(open_page, monkeypatch, server_log):
+    from ui import export
+
+    def missing_font(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file", "/srv/portal/assets/fonts/secret.ttf")
+
+    monkeypatch.setattr(export, "export_view", missing_font)
+    at = open_page()
+    at.button(key="export.make").click().run()
+    assert not at.exception
+    pattern = re.escape(t("export.error", id="IDX")).replace("IDX", "([0-9a-f]{10})")
+    found = [m for e in at.error if (m := re.fullmatch(pattern, e.value))]
+    assert len(found) == 1 and "secret" not in " ".join(bodies(at))
+    assert any(f"id={found[0].group(1)}" in r.getMessage() and r.exc_info for r in server_log)
