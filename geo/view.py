@@ -15,7 +15,7 @@ from geo.classify import METHODS
 from geo.codes import CodeError, code_level, normalize_code, parent_code
 from geo.schema import CODE, LEVEL, NAME, YEARS
 
-ROOT = "all"  # the whole dataset (the city, for the demo)
+ROOT = "all"  # the whole dataset (its region: geo.identity)
 INDICATORS = ("status", "incidence", "remaining_poor", "exit_rate", "monitored")
 MODES = ("asof", "new")
 LEVEL_ORDER = ("county", "township", "village")

@@ -1,5 +1,5 @@
 """Briefing pack (汇报材料): one multi-page PDF for a region, a cover page with the region's KPIs
-and one page per child unit (the counties of the city, or the townships of a county), and the
+and one page per child unit (the counties of the whole dataset, or the townships of a county), and the
 same pages as PNGs in a zip. The pages are the same figures as the single-view export.
 
 Command line (from the repository root):
