@@ -5,8 +5,8 @@ import streamlit as st
 
 from geo.aggregate import region_kpis
 from geo.view import View, drill
-from ui import cache, maps
 from layers.snapshot import identity_name
+from ui import cache, maps
 from ui.escape import md_escape
 from ui.export import export_panel
 from ui.setup import load_bundle, setup_page, year_slider

@@ -24,7 +24,6 @@ from layers.snapshot import default_title, prepare_snapshot  # noqa: E402
 from ui.text import t  # noqa: E402
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo")

@@ -121,8 +121,9 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: write the pack PDF (and optionally the PNG zip); 0 on success."""
     parser = argparse.ArgumentParser(prog="python -m layers.pack", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--region", required=True, help="'all' or the dataset's own prefecture/province code (the whole "
-                        "dataset), or a county code")
+    parser.add_argument("--region", required=True,
+                        help="'all' or the dataset's own prefecture/province code (the whole dataset), "
+                             "or a county code")
     parser.add_argument("--out", required=True, type=Path, help="PDF file to write")
     parser.add_argument("--zip", type=Path, help="zip of the pages as PNG")
     parser.add_argument("--year", type=int, default=YEARS[-1], choices=YEARS)

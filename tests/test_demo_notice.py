@@ -2,7 +2,6 @@
 (meta.json `demo_kinds`), or nothing; Store.deactivate goes back to the demo."""
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest

@@ -158,7 +158,10 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         return
     data = cache.bundle()
     below = children(data.units, region)
-    name = identity_name(cache.identity(), t) if region == ROOT else str(data.units.set_index("code").at[region, "name"])
+    if region == ROOT:
+        name = identity_name(cache.identity(), t)
+    else:
+        name = str(data.units.set_index("code").at[region, "name"])
     st.caption(t("export.pack_help", region=md_escape(name), count=len(below)))
     wanted = (region, view.year, view.indicator, view.classing, paper, orientation)
     if st.button(t("export.pack"), key=f"{key}.pack"):
