@@ -249,6 +249,7 @@ INSPECTION_HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "closed_date": ("销号时间", "销号日期", "完成时间"),
     "evidence": ("整改佐证", "佐证材料", "整改前后佐证"),
     "project_id": ("项目编号",),
+    "name": ("项目名称",),
     "funds": ("资金规模", "资金", "投资", "资金规模（万元）"),
     "fund_source": ("资金来源",),
     "planned_start": ("计划开工", "计划开工时间", "计划开工日期"),
