@@ -177,7 +177,7 @@ def build_briefing(bundle: Bundle, region: str, asof: pd.Timestamp, *, text: Tex
                     (text("insp.brief.kpi_open"),
                      f"{county_total['overdue'] + county_total['due_soon'] + county_total['open']:,}"),
                     (text("insp.brief.kpi_overdue"), f"{county_total['overdue']:,}")]
-            shot = with_layers(shot, styled=styled, subject=text("insp.export.subject", date=f"{asof:%Y-%m-%d}"),
+            shot = with_layers(shot, styled=styled, subject=text("insp.export.subject", subject=text("insp.layer.problems"), date=f"{asof:%Y-%m-%d}"),
                                kpis=kpis, clear_flags=True)
             page_title, _ = clean_title(text("insp.brief.county_title", region=name, date=f"{asof:%Y-%m-%d}"), "")
             fig = snapshot_figure(shot, title=page_title, text=text, generated=generated,

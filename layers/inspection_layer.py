@@ -44,7 +44,7 @@ def _legend(title: str, colors: Sequence[str], labels: Sequence[str], classes: p
 def light_layer(shapes: gpd.GeoDataFrame, classes: pd.Series, colors: Sequence[str], labels: Sequence[str], *,
                 name: str, fields: dict[str, pd.Series], count_format: str, no_data_label: str,
                 flagged: pd.Series | None = None, flag_text: str | None = None, flag_legend: str | None = None,
-                selected: str | None = None, show: bool = True) -> folium.FeatureGroup:
+                selected: str | None = None) -> folium.FeatureGroup:
     """Units (EPSG:4326, CODE) coloured by class index (NO_ITEMS = none), a legend counting each
     class; `flagged` units (listed supervision) get a thick outline, a tooltip row and a legend row.
     `classes`, `fields` and `flagged` share `shapes`' index."""
@@ -52,10 +52,8 @@ def light_layer(shapes: gpd.GeoDataFrame, classes: pd.Series, colors: Sequence[s
     extra = ((FLAG_COLOR, flag_legend),) if flag_legend else ()
     style = LayerStyle(colors=tuple(colors), no_data_color=NO_DATA_COLOR, flag_color=FLAG_COLOR, weight=0.6)
     legend = _legend(name, colors, labels, classes, count_format, no_data_label, extra)
-    group = units_group(data, name=name, style=style, fields=list(fields), legend=legend,
-                        flag_text=flag_text, selected=selected)
-    group.show = show
-    return group
+    return units_group(data, name=name, style=style, fields=list(fields), legend=legend,
+                       flag_text=flag_text, selected=selected)
 
 
 def light_styled(classes: pd.Series, colors: Sequence[str], labels: Sequence[str], title: str) -> Styled:

@@ -27,12 +27,13 @@ s = st.session_state
 has_problems, has_projects = data.problems is not None, data.projects is not None
 default_day = ins.data_date(data.problems, data.projects) or pd.Timestamp(f"{data.exit_status['year'].max()}-12-31")
 unit_options = ins.responsible_units(data.problems) if has_problems else []
-url = {name: ps.first_run_param(state, name) for name in ("date", "source", "category", "state", "unit", "monitor")}
+url = {name: ps.first_run_param(state, name)
+       for name in ("date", "source", "category", "state", "unit", "layer", "monitor")}
 problems = ui_ins.load_url(state, url, default_day, unit_options)
 problems += state.start(data.units)
 
 region, level = state.region_widgets(data.units)
-choices = ui_ins.sidebar(state, unit_options, has_problems=has_problems)
+choices = ui_ins.sidebar(state, unit_options, has_problems=has_problems, has_projects=has_projects)
 asof = choices.asof
 view = View(level=level, region=region, year=ui_ins.view_year(asof), selected=state.selected(region))
 ps.publish(view, choices.params())
@@ -63,14 +64,14 @@ problem_counts = ui_ins.counts(shown_items, view.level, ins.PROBLEM_STATES)
 project_counts = ui_ins.counts(shown_projects, view.level, ins.PROJECT_STATES)
 monitor_year = ui_ins.view_year(asof)
 rates = monitoring.rates(data.exit_status, monitor_year, view.level) if choices.monitor else None
-groups = ui_ins.map_layers(view, shapes, problem_counts, project_counts, supervised, has_projects=has_projects,
+groups, colored = ui_ins.map_layers(view, shapes, problem_counts, project_counts, supervised, layer=choices.layer,
                            monitor=(choices.monitor_kind, rates) if choices.monitor else None)
 if has_problems:
     above = ins.above_level(shown_items, view.level)
     if len(above):
         st.caption(t("insp.above_level", count=len(above)))
-st.caption(t("insp.click_hint") + t("layer.control_hint"))
-clicked = state.map(groups, layer_control=ps.layer_control())
+st.caption(t("insp.click_hint"))
+clicked = state.map(groups)
 if clicked in set(shapes[CODE]) and clicked != view.selected:
     state.go(replace(view, selected=clicked))
 
@@ -95,7 +96,7 @@ if has_problems:
                         code_columns=[t("field.code")], sheet=t("nav.inspection"))
 
     st.subheader(t("insp.burn_title"))
-    trend = ui_ins.burn_down()
+    trend = ui_ins.burn_down(prefix, choices)
     st.pyplot(burn_down_figure(
         trend, labels={k: t(f"insp.burn.{k}") for k in ("found", "closed", "open", "overdue")},
         deadlines=ins.deadlines(data.problems), deadline_label=t("insp.burn.deadline", date="{date}"),
@@ -134,10 +135,8 @@ if choices.monitor:
             chart.index = chart.index.astype(str)
             st.line_chart(chart, height=220)
 
-classes = ins.light_classes(shapes[CODE], problem_counts)
-classes.index = shapes[CODE]
 export_panel(view, key="inspection.export", pack=False,
-             overlay=ui_ins.overlay(classes=classes, choices=choices, kpi_rows=kpis, groups=groups))
+             overlay=ui_ins.overlay(colored=colored, codes=shapes[CODE], choices=choices, kpi_rows=kpis, groups=groups))
 if has_problems and (view.region == ROOT or len(view.region) == 12 and view.region[6:] == "000000"):
     with st.expander(t("insp.brief.heading")):
         st.caption(t("insp.brief.help"))

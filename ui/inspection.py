@@ -27,6 +27,7 @@ from ui.state import ViewState
 from ui.text import t
 
 PAGE = "inspection"
+LAYERS = ("problems", "projects", "monitoring")   # what the map colours (one at a time)
 FILTERS = {"source": PROBLEM_SOURCES, "category": PROBLEM_CATEGORIES, "state": ins.PROBLEM_STATES}
 
 
@@ -69,17 +70,20 @@ def project_states(asof: pd.Timestamp) -> pd.DataFrame | None:
     return _project_states(*cache.key(), f"{asof:%Y-%m-%d}", late_days())
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _burn_down(folder: str, stamp: tuple) -> pd.DataFrame:
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _burn_down(folder: str, stamp: tuple, prefix: str, sources: tuple, categories: tuple,
+               units: tuple) -> pd.DataFrame:
     problems = cache.bundle().problems
     start = problems["found_date"].min() - pd.Timedelta(days=1)
     end = max(problems["deadline"].max(), ins.data_date(problems, None)) + pd.Timedelta(days=7)
-    return ins.burn_down(problems, start, end)
+    chosen = ins.filter_items(problems, sources=sources, categories=categories, units=units, prefix=prefix)
+    return ins.burn_down(chosen, start, end)
 
 
-def burn_down() -> pd.DataFrame:
-    """The whole ledger's daily burn-down (filters are applied by the caller when needed)."""
-    return _burn_down(*cache.key())
+def burn_down(prefix: str, choices: "Choices") -> pd.DataFrame:
+    """Daily burn-down of the region's problems (code prefix) under the source, category and
+    responsible-unit filters (the state filter is what the chart shows, so it does not apply)."""
+    return _burn_down(*cache.key(), prefix, choices.sources, choices.categories, choices.units)
 
 
 def shapes(view: View) -> gpd.GeoDataFrame:
@@ -100,14 +104,19 @@ class Choices:
     categories: tuple[str, ...]
     states: tuple[str, ...]
     units: tuple[str, ...]
-    monitor: bool
+    layer: str
     monitor_kind: str
+
+    @property
+    def monitor(self) -> bool:
+        return self.layer == "monitoring"
 
     def params(self) -> dict[str, str]:
         """URL parameters of the choices (empty ones are dropped by the caller)."""
         return {"date": f"{self.asof:%Y-%m-%d}", "source": ",".join(self.sources),
                 "category": ",".join(self.categories), "state": ",".join(self.states),
-                "unit": "|".join(self.units), "monitor": self.monitor_kind if self.monitor else ""}
+                "unit": "|".join(self.units), "layer": self.layer if self.layer != LAYERS[0] else "",
+                "monitor": self.monitor_kind if self.monitor and self.monitor_kind != "all" else ""}
 
 
 def load_url(state: ViewState, url: Mapping[str, str | None], default: pd.Timestamp,
@@ -125,13 +134,13 @@ def load_url(state: ViewState, url: Mapping[str, str | None], default: pd.Timest
             s[state.key("date")] = asof.date()
     spec = {name: ("list", allowed) for name, allowed in FILTERS.items()}
     spec["monitor"] = ("choice", monitoring.CHOICES)
+    spec["layer"] = ("choice", LAYERS)
     values, bad = parse_page_params(url, spec)
     problems += bad
-    for name in FILTERS:
+    for name in (*FILTERS, "layer"):
         if name in values:
             s[state.key(name)] = values[name]
     if "monitor" in values:
-        s[state.key("monitor")] = True
         s[state.key("monitor_kind")] = values["monitor"]
     if url.get("unit"):
         wanted = [u for u in url["unit"].split("|") if u]
@@ -142,9 +151,15 @@ def load_url(state: ViewState, url: Mapping[str, str | None], default: pd.Timest
     return problems
 
 
-def sidebar(state: ViewState, unit_options: Sequence[str], *, has_problems: bool) -> Choices:
-    """As-of day, problem filters and the monitoring toggle in the sidebar."""
+def sidebar(state: ViewState, unit_options: Sequence[str], *, has_problems: bool, has_projects: bool) -> Choices:
+    """As-of day, the map's subject, problem filters and the monitoring kind in the sidebar."""
     sb = st.sidebar
+    layers = [name for name, present in zip(LAYERS, (has_problems, has_projects, True)) if present]
+    if st.session_state.get(state.key("layer")) not in layers:
+        st.session_state[state.key("layer")] = layers[0]
+    layer = sb.radio(t("insp.layer"), layers, key=state.key("layer"), format_func=lambda v: t(f"insp.layer.{v}"))
+    kind = sb.selectbox(t("insp.monitor.kind"), list(monitoring.CHOICES), key=state.key("monitor_kind"),
+                        format_func=lambda v: t(f"insp.monitor.{v}"), disabled=layer != "monitoring")
     picked = sb.date_input(t("insp.asof"), key=state.key("date"), min_value=date(YEARS[0], 1, 1),
                            max_value=date(YEARS[-1] + 5, 12, 31), help=t("insp.asof_help"), format="YYYY-MM-DD")
     asof = ins.as_day(picked)
@@ -163,11 +178,7 @@ def sidebar(state: ViewState, unit_options: Sequence[str], *, has_problems: bool
         units = sb.multiselect(t("insp.filter.unit"), list(unit_options), key=state.key("unit"),
                                placeholder=t("filter.all"))
         sb.caption(t("insp.thresholds", due=due_days(), late=late_days()))
-    sb.divider()
-    monitor = sb.toggle(t("insp.monitor.toggle"), key=state.key("monitor"))
-    kind = sb.selectbox(t("insp.monitor.kind"), list(monitoring.CHOICES), key=state.key("monitor_kind"),
-                        format_func=lambda v: t(f"insp.monitor.{v}"), disabled=not monitor)
-    return Choices(asof, tuple(sources), tuple(categories), tuple(states), tuple(units), bool(monitor), kind)
+    return Choices(asof, tuple(sources), tuple(categories), tuple(states), tuple(units), layer, kind)
 
 
 # --------------------------------------------------------------------------- view figures
@@ -193,45 +204,61 @@ def _count_field(frame: pd.DataFrame, codes: pd.Series, column: str) -> pd.Serie
     return values.map(lambda v: None if pd.isna(v) else f"{int(v):,}")
 
 
-def map_layers(view: View, shown: gpd.GeoDataFrame, problem_counts: pd.DataFrame, project_counts: pd.DataFrame,
-               supervised: pd.DataFrame, *, has_projects: bool, monitor: tuple[str, pd.DataFrame] | None) -> list:
-    """The page's feature groups: problem lights, project progress, monitoring (when on)."""
-    codes = shown[CODE]
-    count_format = t("legend.count", label="{label}", count="{count}")
-    level_of = dict(zip(supervised[CODE], supervised["supervision_level"]))
-    flagged = codes.isin(set(level_of))
-    fields = {
-        t("field.name"): shown[NAME], t("field.code"): codes,
-        t("insp.field.overdue"): _count_field(problem_counts, codes, "overdue"),
-        t("insp.field.due_soon"): _count_field(problem_counts, codes, "due_soon"),
-        t("insp.field.open"): _count_field(problem_counts.assign(
-            open_total=problem_counts[list(ins.OPEN_STATES)].sum(axis=1)), codes, "open_total"),
-        t("insp.field.closed"): _count_field(problem_counts, codes, "closed"),
-        t("insp.supervised"): codes.map(lambda c: t(f"insp.level.{level_of[c]}") if c in level_of else None),
-    }
-    groups = [il.light_layer(shown, ins.light_classes(codes, problem_counts), il.PROBLEM_COLORS, state_labels(),
-                             name=t("insp.layer.problems"), fields=fields, count_format=count_format,
-                             no_data_label=t("insp.no_items"), flagged=flagged, flag_text=t("insp.supervised"),
-                             flag_legend=t("insp.supervised_legend", count=int(flagged.sum())),
-                             selected=view.selected)]
-    if has_projects:
-        pfields = {t("field.name"): shown[NAME], t("field.code"): codes,
-                   t("insp.field.projects"): codes.map(_project_text(project_counts))}
-        groups.append(il.light_layer(shown, ins.light_classes(codes, project_counts), il.PROJECT_COLORS,
-                                     project_labels(), name=t("insp.layer.projects"), fields=pfields,
-                                     count_format=count_format, no_data_label=t("insp.no_projects"),
-                                     selected=view.selected, show=False))
-    if monitor is not None:
+@dataclass(frozen=True)
+class Coloring:
+    """What the map colours for the chosen layer: class per unit (aligned with the codes), colours,
+    class labels, title and the label of units without items."""
+
+    classes: pd.Series
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+    title: str
+    empty_label: str
+
+
+def coloring(layer: str, codes: pd.Series, problem_counts: pd.DataFrame, project_counts: pd.DataFrame,
+             monitor: tuple[str, pd.DataFrame] | None) -> tuple[Coloring, pd.Series | None]:
+    """The chosen layer's Coloring of `codes`, and the monitoring rate per code (monitoring only)."""
+    if layer == "projects":
+        return Coloring(ins.light_classes(codes, project_counts), il.PROJECT_COLORS, tuple(project_labels()),
+                        t("insp.layer.projects"), t("insp.no_projects")), None
+    if layer == "monitoring" and monitor is not None:
         kind, rates = monitor
         rate = codes.map(rates.set_index(CODE)[f"rate_{kind}"]) if len(rates) else pd.Series(pd.NA, index=codes.index)
-        mfields = {t("field.name"): shown[NAME], t("field.code"): codes,
-                   t("insp.field.monitor_rate"): rate.map(lambda v: None if pd.isna(v) else f"{float(v):.2f}")}
-        labels = [t(f"insp.monitor.class.{i}") for i in range(len(il.MONITOR_COLORS))]
-        groups.append(il.light_layer(shown, il.monitor_classes(rate), il.MONITOR_COLORS, labels,
-                                     name=t("insp.layer.monitoring") + " · " + t(f"insp.monitor.{kind}"),
-                                     fields=mfields, count_format=count_format, no_data_label=t("status.no_data"),
-                                     selected=view.selected))
-    return groups
+        labels = tuple(t(f"insp.monitor.class.{i}") for i in range(len(il.MONITOR_COLORS)))
+        return Coloring(il.monitor_classes(rate), il.MONITOR_COLORS, labels,
+                        t("insp.layer.monitoring") + " · " + t(f"insp.monitor.{kind}"), t("status.no_data")), rate
+    return Coloring(ins.light_classes(codes, problem_counts), il.PROBLEM_COLORS, tuple(state_labels()),
+                    t("insp.layer.problems"), t("insp.no_items")), None
+
+
+def map_layers(view: View, shown: gpd.GeoDataFrame, problem_counts: pd.DataFrame, project_counts: pd.DataFrame,
+               supervised: pd.DataFrame, *, layer: str, monitor: tuple[str, pd.DataFrame] | None
+               ) -> tuple[list, Coloring]:
+    """The page's feature group for `layer` (problem lights, project progress or monitoring) and
+    its Coloring; units under listed supervision are outlined on each."""
+    codes = shown[CODE]
+    level_of = dict(zip(supervised[CODE], supervised["supervision_level"]))
+    flagged = codes.isin(set(level_of))
+    colored, rate = coloring(layer, codes, problem_counts, project_counts, monitor)
+    fields = {t("field.name"): shown[NAME], t("field.code"): codes}
+    if layer == "projects":
+        fields[t("insp.field.projects")] = codes.map(_project_text(project_counts))
+    elif rate is not None:
+        fields[t("insp.field.monitor_rate")] = rate.map(lambda v: None if pd.isna(v) else f"{float(v):.3f}")
+    else:
+        opened = problem_counts.assign(open_total=problem_counts[list(ins.OPEN_STATES)].sum(axis=1))
+        fields[t("insp.field.overdue")] = _count_field(problem_counts, codes, "overdue")
+        fields[t("insp.field.due_soon")] = _count_field(problem_counts, codes, "due_soon")
+        fields[t("insp.field.open")] = _count_field(opened, codes, "open_total")
+        fields[t("insp.field.closed")] = _count_field(problem_counts, codes, "closed")
+    fields[t("insp.supervised")] = codes.map(lambda c: t(f"insp.level.{level_of[c]}") if c in level_of else None)
+    group = il.light_layer(shown, colored.classes, colored.colors, colored.labels, name=colored.title, fields=fields,
+                           count_format=t("legend.count", label="{label}", count="{count}"),
+                           no_data_label=colored.empty_label, flagged=flagged, flag_text=t("insp.supervised"),
+                           flag_legend=t("insp.supervised_legend", count=int(flagged.sum())),
+                           selected=view.selected)
+    return [group], colored
 
 
 def _project_text(project_counts: pd.DataFrame) -> Mapping[str, str]:
@@ -250,12 +277,12 @@ def kpis(states: pd.DataFrame | None, projects: pd.DataFrame | None, supervised:
                  (t("insp.kpi.open"), f"{total['overdue'] + total['due_soon'] + total['open']:,}"),
                  (t("insp.kpi.overdue"), f"{total['overdue']:,}"),
                  (t("insp.kpi.due_soon"), f"{total['due_soon']:,}"),
-                 (t("insp.kpi.closed"), t("insp.kpi.closed_value", closed=total["closed"], late=total["closed_late"]))]
+                 (t("insp.kpi.closed_short"), f"{total['closed']:,}"),
+                 (t("insp.kpi.closed_late"), f"{total['closed_late']:,}")]
     if projects is not None:
-        rows.append((t("insp.kpi.projects_late"), t("insp.kpi.projects_value",
-                                                     start=int((projects["state"] == "start_late").sum()),
-                                                     finish=int((projects["state"] == "finish_late").sum()),
-                                                     total=len(projects))))
+        rows.append((t("insp.kpi.projects_short"), t("insp.kpi.projects_short_value",
+                                                      start=int((projects["state"] == "start_late").sum()),
+                                                      finish=int((projects["state"] == "finish_late").sum()))))
     rows.append((t("insp.kpi.supervised"), f"{len(supervised):,}"))
     return rows
 
@@ -263,8 +290,9 @@ def kpis(states: pd.DataFrame | None, projects: pd.DataFrame | None, supervised:
 # --------------------------------------------------------------------------- tables
 
 def problem_table(items: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
-    """Problems with Chinese headers, most overdue first."""
-    items = items.sort_values(["days_left", "problem_id"])
+    """Problems with Chinese headers: open ones first (most overdue first), then closed."""
+    order = {state: i for i, state in enumerate(ins.PROBLEM_STATES)}
+    items = items.assign(_order=items["state"].map(order)).sort_values(["_order", "days_left", "problem_id"])
     day = lambda v: "" if pd.isna(v) else f"{pd.Timestamp(v):%Y-%m-%d}"  # noqa: E731
     return pd.DataFrame({
         t("insp.col.problem_id"): items["problem_id"],
@@ -329,22 +357,23 @@ def monitor_table(rates: pd.DataFrame, names: Mapping[str, str], *, suppress: in
 
 # --------------------------------------------------------------------------- exports
 
-def overlay(*, classes: pd.Series, choices: Choices, kpi_rows: list[tuple[str, str]], groups: Sequence):
-    """The export panel's overlay: the page's traffic light per unit (joined on the snapshot's
-    shapes by code), its KPIs, filters and layers."""
-    per_code = pd.Series(classes.to_numpy(), index=classes.index)
+def overlay(*, colored: Coloring, codes: pd.Series, choices: Choices, kpi_rows: list[tuple[str, str]],
+            groups: Sequence):
+    """The export panel's overlay: the map's classes per unit (joined on the snapshot's shapes
+    by code), its KPIs, filters and layers."""
+    per_code = pd.Series(colored.classes.to_numpy(), index=codes.to_numpy())
 
     def apply(shot: Snapshot) -> Snapshot:
         if shot.shapes.empty:
-            styled = neutral_styled(shot.shapes, t("insp.layer.problems"))
+            styled = neutral_styled(shot.shapes, colored.title)
         else:
             index = shot.shapes[CODE].map(per_code).fillna(ins.NO_ITEMS).astype("int64")
-            styled = il.light_styled(index, il.PROBLEM_COLORS, state_labels(), t("insp.layer.problems"))
+            styled = il.light_styled(index, colored.colors, colored.labels, colored.title)
         filters = []
         if choices.states:
             filters.append(t("insp.export.filter_state", states="、".join(
                 t(f"insp.item_state.{s}") for s in choices.states)))
-        return with_layers(shot, styled=styled, subject=t("insp.export.subject", date=f"{choices.asof:%Y-%m-%d}"),
+        return with_layers(shot, styled=styled, subject=t("insp.export.subject", subject=colored.title, date=f"{choices.asof:%Y-%m-%d}"),
                            page_filters=filters, title_key="insp.export.title", kpis=kpi_rows,
                            html_layers=groups, html_units=False, clear_flags=True)
     return apply
