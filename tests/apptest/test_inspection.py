@@ -92,3 +92,29 @@ def test_dataset_without_inspection_data(open_page, tmp_path):
     at = open_page(PAGE, data=tiny.write_folder(tmp_path / "tiny"))
     assert not at.exception
     assert any("没有督战数据" in i.value for i in at.info)
+
+
+def _make(at, fmt: str) -> bytes:
+    key = "inspection.export"
+    next(r for r in at.radio if r.key == f"{key}.format").set_value(fmt).run()
+    next(b for b in at.button if b.key == f"{key}.make").click().run()
+    assert not at.exception and not at.error
+    return at.session_state[f"{key}.file"][1]
+
+
+def test_export_panel_and_briefing(open_page):
+    from layers.offline import external_urls
+
+    at = open_page(PAGE, params={"date": "2020-06-30", "region": "511781000000", "level": "village"})
+    title = next(w for w in at.text_input if w.label == "图名（可修改）")
+    assert title.value == "万源市督战：问题整改（2020年）"
+    png = _make(at, "png")
+    assert png.startswith(b"\x89PNG") and len(png) > 50_000
+    assert _make(at, "pdf").startswith(b"%PDF")
+    html = _make(at, "html").decode("utf-8")
+    assert "portalUnits(" in html and "问题整改（红绿灯）" in html and external_urls(html) == []
+    next(b for b in at.button if b.key == "inspection.brief_make").click().run()
+    assert not at.exception
+    wanted, pdf = at.session_state["inspection.brief"]
+    assert wanted == ("511781000000", "2020-06-30") and pdf.startswith(b"%PDF")
+    assert any(d.label == "下载督战简报 PDF" for d in at.get("download_button"))
