@@ -8,7 +8,7 @@ overdue from the next day on. An item closed on the as-of day counts as closed o
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import pandas as pd
@@ -215,7 +215,3 @@ def responsible_units(items: pd.DataFrame) -> list[str]:
     """Distinct responsible units, sorted (filter options)."""
     return sorted(str(u) for u in items["responsible_unit"].dropna().unique())
 
-
-def codes_with_prefix(codes: Iterable[str], prefix: str) -> list[str]:
-    """The codes that start with `prefix`."""
-    return [c for c in codes if str(c).startswith(prefix)]

@@ -379,10 +379,6 @@ def overlay(*, colored: Coloring, codes: pd.Series, choices: Choices, kpi_rows: 
     return apply
 
 
-def export_title(region_name: str, asof: pd.Timestamp) -> str:
-    return t("insp.export.title", region=region_name, date=f"{asof:%Y-%m-%d}")
-
-
 def briefing(region: str, asof: pd.Timestamp) -> Briefing:
     """The 督战 briefing PDF of `region` (ROOT or a county) on `asof`."""
     folder = cache.data_folder()
