@@ -1,6 +1,7 @@
 """督战 in a real browser, offline: a deep link with an as-of date draws the county's villages with
 the counted traffic-light legend; clicking a village with overdue problems lists its open items;
-no request leaves the machine and the console stays clean. Screenshots also at 1366x768."""
+the monitoring layer draws from a deep link; no request leaves the machine and the console stays
+clean. Screenshots also at 1366x768."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,5 +59,13 @@ def test_overdue_map_and_unit_click(portal, page, page_log, wait_idle, map_frame
     page.set_viewport_size({"width": 1366, "height": 768})
     wait_idle(page)
     save_screenshot(page, "inspection_1366.png")
+
+    page.goto(portal.url + f"/inspection?region={WANYUAN}&level=village&date={ASOF}&layer=monitoring")
+    wait_idle(page)
+    frame = map_frame(page)
+    assert count_polygons(frame, wait_for=len(villages)) == len(villages)
+    legend = frame.locator(".portal-legend").first.inner_text()
+    assert legend.startswith("防返贫监测（每百名农村人口监测户数） · 全部监测户")
+    save_screenshot(page, "inspection_monitoring.png")
     assert page_log.blocked == [] and page_log.external == []
     assert page_log.console_errors == [] and page_log.page_errors == []
