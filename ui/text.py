@@ -482,6 +482,9 @@ TEXT: dict[str, str] = {
     "fix.base_missing": "请一并导入此类数据。",
     # --- inspection / 督战 (issue 13): add entries below this line ---
     "nav.inspection": "督战",
+    "kind.problems": "问题清单（督战）",
+    "kind.projects": "项目清单（督战）",
+    "kind.supervision": "挂牌督战名单",
     "insp.title": "督战：问题清单、项目清单与挂牌督战",
     "insp.no_data": "当前数据中没有督战数据（问题清单 problems.csv、项目清单 projects.csv、挂牌督战 supervision.csv），"
                     "可在“数据管理”中导入。下方仍可查看防返贫监测。",
