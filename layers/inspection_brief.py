@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import geopandas as gpd
@@ -177,8 +177,8 @@ def build_briefing(bundle: Bundle, region: str, asof: pd.Timestamp, *, text: Tex
                     (text("insp.brief.kpi_open"),
                      f"{county_total['overdue'] + county_total['due_soon'] + county_total['open']:,}"),
                     (text("insp.brief.kpi_overdue"), f"{county_total['overdue']:,}")]
-            shot = with_layers(shot, styled=styled, subject=text("insp.export.subject", subject=text("insp.layer.problems"), date=f"{asof:%Y-%m-%d}"),
-                               kpis=kpis, clear_flags=True)
+            shot = with_layers(shot, styled=styled, subject=text("insp.layer.problems"), kpis=kpis, clear_flags=True)
+            shot = replace(shot, asof_text=text("insp.asof_day", date=f"{asof:%Y-%m-%d}"))
             page_title, _ = clean_title(text("insp.brief.county_title", region=name, date=f"{asof:%Y-%m-%d}"), "")
             fig = snapshot_figure(shot, title=page_title, text=text, generated=generated,
                                   page_label=text("export.page", page=number, pages=total_pages),

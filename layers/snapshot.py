@@ -80,6 +80,7 @@ class Snapshot:
     title_key: str = "export.title_default" # text key of the default title ({region}, {year})
     html_layers: tuple[Any, ...] = field(default=(), compare=False)  # folium groups for the HTML
     html_units: bool = True                 # draw the units layer (styled) in the HTML export
+    asof_text: str | None = None            # a page's own as-of wording (e.g. a day), else the year end
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -227,8 +228,8 @@ def clean_title(raw: str | None, default: str) -> tuple[str, bool]:
 def describe_view(snapshot: Snapshot, text: Text) -> str:
     """One line: region, as-of year, level, indicator, mode and filters."""
     view = snapshot.view
-    parts = [text("export.region", region=snapshot.region_name), text("sidebar.asof", year=view.year),
-             text(f"level.{view.level}")]
+    asof = snapshot.asof_text or text("sidebar.asof", year=view.year)
+    parts = [text("export.region", region=snapshot.region_name), asof, text(f"level.{view.level}")]
     if snapshot.subject is not None:
         parts.append(snapshot.subject)
         if snapshot.page_filters:

@@ -5,7 +5,7 @@ layers.inspection_layer and layers.inspection_brief."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import geopandas as gpd
@@ -310,6 +310,7 @@ def problem_table(items: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame
         t("insp.col.responsible_person"): items["responsible_person"],
         t("insp.col.measure"): items["measure"],
         t("insp.col.closed_date"): items["closed_date"].where(items["state"] == "closed").map(day),
+        t("insp.col.status"): items["status"].map(lambda v: t(f"insp.status.{v}")),
     })
 
 
@@ -373,9 +374,10 @@ def overlay(*, colored: Coloring, codes: pd.Series, choices: Choices, kpi_rows: 
         if choices.states:
             filters.append(t("insp.export.filter_state", states="、".join(
                 t(f"insp.item_state.{s}") for s in choices.states)))
-        return with_layers(shot, styled=styled, subject=t("insp.export.subject", subject=colored.title, date=f"{choices.asof:%Y-%m-%d}"),
-                           page_filters=filters, title_key="insp.export.title", kpis=kpi_rows,
-                           html_layers=groups, html_units=False, clear_flags=True)
+        out = with_layers(shot, styled=styled, subject=colored.title, page_filters=filters,
+                          title_key="insp.export.title", kpis=kpi_rows, html_layers=groups, html_units=False,
+                          clear_flags=True)
+        return replace(out, asof_text=t("insp.asof_day", date=f"{choices.asof:%Y-%m-%d}"))
     return apply
 
 
