@@ -1418,8 +1418,14 @@ NOTES = {  # demo-specific notes per column, added to the schema's description i
     ("sites", "start_year"): "empty for `not_started`",
     ("sites", "completion_year"): "only for `completed` / `occupied`",
     ("sites", "jobs_found"): "empty while nobody has moved in",
+    ("problems", "code"): "village, township and county rows; villages mostly poor villages, more in the slowest county",
+    ("problems", "closed_date"): "empty while not closed; some after the deadline",
+    ("projects", "code"): "villages of the slowest county",
+    ("projects", "funds"): "two decimals; 9,348.00 in total",
+    ("supervision", "code"): "the slowest county and its 10 villages with the highest incidence in 2018",
 }
-TYPE_NOTES = {"bool": "`0`/`1`", "year": "integer year", "int": "integer", "float": "number"}
+TYPE_NOTES = {"bool": "`0`/`1`", "year": "integer year", "int": "integer", "float": "number",
+              "date": "day as `YYYY-MM-DD` (the import also reads 2020/5/31 and 2020年5月31日)"}
 
 
 def schema_tables() -> str:
@@ -1565,7 +1571,7 @@ def write_readme(src: dict[str, Source], units: gpd.GeoDataFrame, stats: Statist
     lines += [""] + (inspection_readme(inspection, units) if inspection else [])
     lines += ["## Schema", "",
               "Exactly the columns of `geo/schema.py`, in that order; `type` and `unit` are the",
-              "schema's own (types: `code`, `str`, `int`, `float`, `bool`, `year`, `enum`, `geometry`).",
+              "schema's own (types: `code`, `str`, `int`, `float`, `bool`, `year`, `enum`, `geometry`, `date`).",
               "", schema_tables(), "## Sizes", "",
               "| level | units | vertices |", "|---|---|---|"]
     for lvl in schema.UNITS.column("level").allowed:
