@@ -1191,6 +1191,193 @@ def exit_violations(exit_status: pd.DataFrame, services: pd.DataFrame) -> dict[s
     return out
 
 
+# ------------------------------------------------------------------------------------------
+# Inspection (督战): problem list, project list, listed supervision of the final year
+# ------------------------------------------------------------------------------------------
+
+INSPECTION_SEED = (SEED, 13)          # own random stream: the other files stay byte-identical
+SNAPSHOT = pd.Timestamp("2020-07-15")  # the ledgers' state (status, closed and actual dates)
+CLEAR_BY = (pd.Timestamp("2020-05-31"), pd.Timestamp("2020-06-30"))  # 5月底 / 6月底前全部销号
+START_BY, FINISH_BY = pd.Timestamp("2020-03-25"), pd.Timestamp("2020-06-30")
+PROJECT_COUNTS = {"industry": 103, "infrastructure": 79, "environment": 2, "consumption": 4}
+PROJECT_FUNDS = 9348.00                # 万元 (93.48 million yuan)
+N_PROBLEMS = 320
+PROBLEM_SOURCE_WEIGHTS = {"督查": 0.30, "巡视": 0.10, "审计": 0.10, "考核": 0.20, "暗访": 0.15, "自查": 0.15}
+PROBLEM_TEXT = {  # category: (description, measure, responsible agency)
+    "义务教育": ("个别适龄儿童劝返复学台账不完整", "逐户核实并完善控辍保学台账", "教育局"),
+    "基本医疗": ("部分贫困人口家庭医生签约服务未落实", "组织乡村医生入户补签并随访", "卫健局"),
+    "住房安全": ("个别农户危房改造未验收入住", "限期完成改造并组织验收", "住建局"),
+    "饮水安全": ("集中供水点水质检测记录缺失", "补齐水质检测并建立管护制度", "水务局"),
+    "产业": ("产业扶持资金到户到项目不及时", "加快资金拨付并跟踪产业发展", "农业农村局"),
+    "就业": ("公益性岗位人员管理不规范", "完善岗位考勤并开展培训", "人社局"),
+    "基础设施": ("通组道路部分路段未硬化", "纳入项目库并限期施工", "交通运输局"),
+    "资金项目": ("扶贫项目资金公告公示不及时", "补充公示并完善资金台账", "财政局"),
+    "作风": ("帮扶干部入户走访记录不实", "约谈提醒并重新走访核实", "纪委监委"),
+    "其他": ("政策宣传不到位群众知晓率低", "开展集中宣讲并入户发放明白卡", "扶贫开发局"),
+}
+PROBLEM_CATEGORY_WEIGHTS = (0.10, 0.12, 0.14, 0.12, 0.12, 0.08, 0.12, 0.08, 0.07, 0.05)
+ROLES = {"county": "分管副县长", "township": "乡镇党委书记", "village": "驻村第一书记"}
+PROJECT_NAMES = {"industry": ("特色种植基地", "生猪养殖场", "茶叶加工厂", "中药材种植基地", "食用菌大棚"),
+                 "infrastructure": ("通组道路硬化", "安全饮水管网", "产业路", "便民桥", "村卫生室改造"),
+                 "environment": ("人居环境整治",), "consumption": ("消费扶贫专馆",)}
+FUND_SOURCES = ("中央财政专项扶贫资金", "省级财政专项扶贫资金", "市级财政专项扶贫资金", "县级财政资金",
+                "统筹整合涉农资金")
+CATEGORY_LABEL = {"industry": "产业发展", "infrastructure": "基础设施", "environment": "环境整治",
+                  "consumption": "消费扶贫"}
+
+
+def slowest_county(exit_status: pd.DataFrame) -> str:
+    """The last county to exit (摘帽); among those, the highest incidence the year before."""
+    counties = exit_status.loc[exit_status["code"].map(code_level) == "county"]
+    last = counties.groupby("code")["planned_exit_year"].max()
+    candidates = last[last == last.max()].index
+    incidence = village_incidence(exit_status, int(last.max()) - 1)
+    by_county = incidence.groupby(incidence.index.str[:6] + "000000")
+    ratio = by_county.apply(lambda s: float(s.mean()))
+    return max(candidates, key=lambda c: ratio.get(c, 0.0))
+
+
+def village_incidence(exit_status: pd.DataFrame, year: int) -> pd.Series:
+    """Incidence per village as of `year` (remaining poor / rural population)."""
+    v = exit_status.loc[(exit_status["code"].map(code_level) == "village") & (exit_status["year"] == year)]
+    v = v.loc[v["rural_population"].fillna(0) > 0]
+    values = (v["registered_poor"] - v["exited_poor"]) / v["rural_population"]
+    return pd.Series(values.to_numpy(float), index=v["code"].to_numpy())
+
+
+def _day(start: pd.Timestamp, end: pd.Timestamp, rng: np.random.Generator) -> pd.Timestamp:
+    return start + pd.Timedelta(days=int(rng.integers(0, (end - start).days + 1)))
+
+
+def _iso(value) -> str:
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def build_inspection(units: gpd.GeoDataFrame, exit_status: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Problems, projects and listed supervision of spring 2020, as text tables (schema order)."""
+    rng = np.random.default_rng(list(INSPECTION_SEED))
+    names = dict(zip(units["code"], units["name"]))
+    slow = slowest_county(exit_status)
+    poor = exit_status.loc[(exit_status["code"].map(code_level) == "village") & (exit_status["year"] == LAST)
+                           & (exit_status["poor_flag"] == 1), "code"].tolist()
+    poor = sorted(poor)
+    weights = np.array([3.0 if c[:6] == slow[:6] else 1.0 for c in poor])
+    townships = sorted(units.loc[units["level"] == "township", "code"])
+    counties = sorted(units.loc[units["level"] == "county", "code"])
+
+    # -- problems: found Feb-Apr, deadline end of May (found by March) or end of June
+    categories = list(PROBLEM_TEXT)
+    rows = []
+    for n in range(1, N_PROBLEMS + 1):
+        pick = rng.random()
+        if pick < 0.70:
+            code = poor[int(rng.choice(len(poor), p=weights / weights.sum()))]
+        elif pick < 0.92:
+            code = townships[int(rng.integers(len(townships)))]
+        else:
+            code = counties[int(rng.integers(len(counties)))]
+        level = code_level(code)
+        source = str(rng.choice(list(PROBLEM_SOURCE_WEIGHTS), p=list(PROBLEM_SOURCE_WEIGHTS.values())))
+        category = str(rng.choice(categories, p=PROBLEM_CATEGORY_WEIGHTS))
+        description, measure, agency = PROBLEM_TEXT[category]
+        found = _day(pd.Timestamp("2020-02-20"), pd.Timestamp("2020-04-30"), rng)
+        deadline = CLEAR_BY[0] if found <= pd.Timestamp("2020-03-31") and rng.random() < 0.85 else CLEAR_BY[1]
+        fate = rng.random()
+        if fate < 0.84:       # closed in time
+            closed = _day(found + pd.Timedelta(days=7), deadline, rng)
+        elif fate < 0.93:     # closed late
+            closed = deadline + pd.Timedelta(days=int(rng.integers(1, 15)))
+        else:                 # still open at the snapshot
+            closed = None
+        county = code[:6] + "000000"
+        unit = names[county] + agency if level == "county" else names[code[:9] + "000"] + "人民政府"
+        rows.append({
+            "problem_id": f"WT2020-{n:04d}", "code": code, "source": source, "category": category,
+            "description": description, "found_date": _iso(found), "deadline": _iso(deadline),
+            "responsible_unit": unit, "responsible_person": ROLES[level], "measure": measure,
+            "status": "已销号" if closed is not None else str(rng.choice(["整改中", "未整改"], p=[0.7, 0.3])),
+            "closed_date": _iso(closed), "evidence": "整改前后照片及验收记录" if closed is not None else "",
+        })
+    problems = pd.DataFrame(rows, columns=schema.PROBLEMS.names)
+
+    # -- projects of the slowest county: 103 / 79 / 2 / 4, 9,348 万元, start by 3-25, finish by 6-30
+    villages = sorted(c for c in units.loc[units["level"] == "village", "code"] if c[:6] == slow[:6])
+    kinds = [k for k, count in PROJECT_COUNTS.items() for _ in range(count)]
+    kinds = [kinds[i] for i in rng.permutation(len(kinds))]
+    scale = {"industry": 1.3, "infrastructure": 1.0, "environment": 0.8, "consumption": 0.4}
+    raw = np.array([scale[k] * rng.lognormal(0.0, 0.45) for k in kinds])
+    funds = np.round(raw / raw.sum() * PROJECT_FUNDS, 2)
+    funds[-1] = round(PROJECT_FUNDS - funds[:-1].sum(), 2)
+    rows = []
+    for n, (kind, fund) in enumerate(zip(kinds, funds), start=1):
+        code = villages[int(rng.integers(len(villages)))]
+        planned_start = _day(pd.Timestamp("2020-03-01"), START_BY, rng)
+        planned_finish = FINISH_BY if rng.random() < 0.7 else _day(pd.Timestamp("2020-05-15"), FINISH_BY, rng)
+        fate = rng.random()
+        if fate < 0.90:
+            actual_start = _day(planned_start - pd.Timedelta(days=10), planned_start, rng)
+        elif fate < 0.96:
+            actual_start = _day(START_BY + pd.Timedelta(days=1), pd.Timestamp("2020-04-30"), rng)
+        else:
+            actual_start = None
+        actual_finish = None
+        if actual_start is not None:
+            end = rng.random()
+            if end < 0.80:
+                actual_finish = _day(max(actual_start + pd.Timedelta(days=30), pd.Timestamp("2020-05-01")),
+                                     planned_finish, rng)
+            elif end < 0.92:
+                actual_finish = planned_finish + pd.Timedelta(days=int(rng.integers(1, 15)))
+        if actual_start is None:
+            status = "未开工"
+        elif actual_finish is None:
+            status = "在建"
+        else:
+            status = "验收" if (SNAPSHOT - actual_finish).days > 20 and rng.random() < 0.6 else "完工"
+        households = int(rng.integers(8, 260))
+        place = names[code]
+        rows.append({
+            "project_id": f"XM2020-{n:03d}", "name": place + str(rng.choice(PROJECT_NAMES[kind])),
+            "code": code, "category": CATEGORY_LABEL[kind], "funds": f"{fund:.2f}",
+            "fund_source": str(rng.choice(FUND_SOURCES)), "planned_start": _iso(planned_start),
+            "planned_finish": _iso(planned_finish), "actual_start": _iso(actual_start),
+            "actual_finish": _iso(actual_finish), "status": status, "households": str(households),
+            "persons": str(int(round(households * rng.uniform(2.8, 3.6)))),
+        })
+    projects = pd.DataFrame(rows, columns=schema.PROJECTS.names)
+
+    # -- listed supervision 2020: the slowest county (province) and its 10 poorest villages (city)
+    incidence = village_incidence(exit_status, LAST - 2)
+    own = incidence[[c[:6] == slow[:6] for c in incidence.index]].sort_values(ascending=False, kind="stable")
+    rows = [{"code": slow, "year": str(LAST), "supervision_level": "省"}]
+    rows += [{"code": c, "year": str(LAST), "supervision_level": "市"} for c in sorted(own.index[:10])]
+    supervision = pd.DataFrame(rows, columns=schema.SUPERVISION.names)
+    return {"problems": problems, "projects": projects, "supervision": supervision}
+
+
+def inspection_readme(tables: dict[str, pd.DataFrame], units: gpd.GeoDataFrame) -> list[str]:
+    """README lines on the inspection demo tables (counts the page and the tests rely on)."""
+    names = dict(zip(units["code"], units["name"]))
+    p, j, s = tables["problems"], tables["projects"], tables["supervision"]
+    closed = p["status"] == "已销号"
+    late = closed & (p["closed_date"] > p["deadline"])
+    funds = pd.to_numeric(j["funds"]).sum()
+    counts = j["category"].value_counts()
+    return [
+        "## Inspection data (督战, 2020)", "",
+        f"Synthetic, calibrated to the texts: {len(p)} problems (问题清单) found 2020-02-20 to 2020-04-30,",
+        f"deadlines {', '.join(sorted(p['deadline'].unique()))} (5月底 / 6月底前全部销号); as of the ledger date",
+        f"{SNAPSHOT:%Y-%m-%d}: {int(closed.sum())} closed ({int(late.sum())} of them after the deadline),",
+        f"{int((~closed).sum())} still open. {len(j)} projects (项目清单) of {names[s['code'].iloc[0]]}: "
+        + ", ".join(f"{counts.get(CATEGORY_LABEL[k], 0)} {CATEGORY_LABEL[k]}" for k in PROJECT_COUNTS)
+        + f", {funds:,.2f} 万元 in total,",
+        "planned start by 2020-03-25 and completion by 2020-06-30. Listed supervision (挂牌督战) 2020:",
+        f"{names[s['code'].iloc[0]]} (the last county to exit, at province level) and its {len(s) - 1} villages",
+        "with the highest incidence two years before (city level). The monitoring counts",
+        "(防止返贫监测) are the `monitored_*` columns of `exit_status.csv`.", "",
+    ]
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n", na_rep="")
 
@@ -1231,14 +1418,21 @@ NOTES = {  # demo-specific notes per column, added to the schema's description i
     ("sites", "start_year"): "empty for `not_started`",
     ("sites", "completion_year"): "only for `completed` / `occupied`",
     ("sites", "jobs_found"): "empty while nobody has moved in",
+    ("problems", "code"): "village, township and county rows; villages mostly poor villages, more in the slowest county",
+    ("problems", "closed_date"): "empty while not closed; some after the deadline",
+    ("projects", "code"): "villages of the slowest county",
+    ("projects", "funds"): "two decimals; 9,348.00 in total",
+    ("supervision", "code"): "the slowest county and its 10 villages with the highest incidence in 2018",
 }
-TYPE_NOTES = {"bool": "`0`/`1`", "year": "integer year", "int": "integer", "float": "number"}
+TYPE_NOTES = {"bool": "`0`/`1`", "year": "integer year", "int": "integer", "float": "number",
+              "date": "day as `YYYY-MM-DD` (the import also reads 2020/5/31 and 2020年5月31日)"}
 
 
 def schema_tables() -> str:
     out = []
+    files = {**schema.FILES, **schema.OPTIONAL_FILES}
     for kind, dataset in schema.DATASETS.items():
-        where = f"`{schema.FILES[kind]}`" + (f", layer `{schema.UNITS_LAYER}`" if kind == "units" else "")
+        where = f"`{files[kind]}`" + (f", layer `{schema.UNITS_LAYER}`" if kind == "units" else "")
         out.append(f"### {kind} ({where})\n\n{dataset.description} Key: "
                    + ", ".join(f"`{k}`" for k in dataset.key) + ".\n")
         out.append("| column | type | unit | allowed values / notes |")
@@ -1261,7 +1455,8 @@ def schema_tables() -> str:
 
 
 def write_readme(src: dict[str, Source], units: gpd.GeoDataFrame, stats: Statistics,
-                 sites: pd.DataFrame, sizes: dict[str, int]) -> str:
+                 sites: pd.DataFrame, sizes: dict[str, int],
+                 inspection: dict[str, pd.DataFrame] | None = None) -> str:
     cal = calibration(stats)
     inc = county_incidence(stats)
     tw = units.loc[units["level"] == "township"]
@@ -1292,6 +1487,9 @@ def write_readme(src: dict[str, Source], units: gpd.GeoDataFrame, stats: Statist
         "| `exit_status.csv` | exit status and counts per county/village and year |",
         "| `services.csv` | village 五有 items and township 乡三有 items per year |",
         "| `sites.csv` | relocation sites (易地扶贫搬迁集中安置点), snapshot at the end of 2019 |",
+        "| `problems.csv` | problem list (问题清单) of spring 2020, optional kind |",
+        "| `projects.csv` | project list (项目清单) of 2020, optional kind |",
+        "| `supervision.csv` | listed supervision (挂牌督战) 2020, optional kind |",
         "",
         "CSV files are UTF-8 without BOM, comma-separated, one header row; codes are plain 12-digit",
         "text (never numbers); booleans are `0`/`1`; an empty cell is a missing value.",
@@ -1370,9 +1568,10 @@ def write_readme(src: dict[str, Source], units: gpd.GeoDataFrame, stats: Statist
     name_of = units.set_index("code")["name"]
     for code, what in stats.inconsistencies:
         lines.append(f"| `{code}` | {name_of[code]} | {what} |")
-    lines += ["", "## Schema", "",
+    lines += [""] + (inspection_readme(inspection, units) if inspection else [])
+    lines += ["## Schema", "",
               "Exactly the columns of `geo/schema.py`, in that order; `type` and `unit` are the",
-              "schema's own (types: `code`, `str`, `int`, `float`, `bool`, `year`, `enum`, `geometry`).",
+              "schema's own (types: `code`, `str`, `int`, `float`, `bool`, `year`, `enum`, `geometry`, `date`).",
               "", schema_tables(), "## Sizes", "",
               "| level | units | vertices |", "|---|---|---|"]
     for lvl in schema.UNITS.column("level").allowed:
@@ -1407,8 +1606,12 @@ def main() -> None:
     write_csv(stats.exit_status, OUT / schema.FILES["exit_status"])
     write_csv(stats.services, OUT / schema.FILES["services"])
     write_csv(sites, OUT / schema.FILES["sites"])
-    sizes = {name: (OUT / name).stat().st_size for name in schema.FILES.values()}
-    README.write_text(write_readme(src, units, stats, sites, sizes), encoding="utf-8")
+    inspection = build_inspection(units, stats.exit_status)
+    for kind, frame in inspection.items():
+        write_csv(frame, OUT / schema.OPTIONAL_FILES[kind])
+    sizes = {name: (OUT / name).stat().st_size
+             for name in [*schema.FILES.values(), *schema.OPTIONAL_FILES.values()]}
+    README.write_text(write_readme(src, units, stats, sites, sizes, inspection), encoding="utf-8")
 
     cal = calibration(stats)
     vertices = units.groupby("level")["geometry"].apply(lambda g: int(shapely.get_num_coordinates(g.values).sum()))

@@ -6,6 +6,7 @@ value. Nothing here mutates its input or guesses a missing CRS.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,9 @@ ALLOWED_LEVELS: dict[str, tuple[str, ...]] = {
     "exit_status": ("county", "township", "village"),
     "services": ("township", "village"),
     "sites": ("township",),
+    "problems": ("county", "township", "village"),
+    "projects": ("county", "township", "village"),
+    "supervision": ("county", "township", "village"),
 }
 
 
@@ -40,6 +44,10 @@ class Bundle:
     exit_status: pd.DataFrame
     services: pd.DataFrame
     sites: pd.DataFrame
+    # optional inspection kinds (督战): None when the folder does not hold them
+    problems: pd.DataFrame | None = None
+    projects: pd.DataFrame | None = None
+    supervision: pd.DataFrame | None = None
 
 
 def _file_row(index: int, *, header_rows: int = 1) -> int:
@@ -87,6 +95,8 @@ def _parse_cell(raw: object, column: Column) -> object:
         if low in _FALSE:
             return False
         raise ValueError("value_not_bool")
+    if column.type == "date":
+        return parse_date(text)
     if column.type == "enum":
         value = schema.ENUM_ALIASES.get(text, text)
         if value not in column.allowed:
@@ -109,7 +119,25 @@ def _parse_cell(raw: object, column: Column) -> object:
     return number
 
 
-_DTYPES = {"str": "string", "bool": "boolean", "enum": "string", "int": "Int64", "year": "Int64",
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
+
+
+def parse_date(text: str) -> pd.Timestamp:
+    """A day as agencies write it (2020-05-31, 2020/5/31, 2020.5.31, 2020年5月31日, or an Excel
+    date cell read as 2020-05-31T00:00:00); raises ValueError("value_not_date") otherwise."""
+    match = _DATE.match(text.strip())
+    if not match:
+        raise ValueError("value_not_date")
+    year, month, day = (int(g) for g in match.groups())
+    if year not in schema.YEAR_RANGE:
+        raise ValueError("value_not_date")
+    try:
+        return pd.Timestamp(year=year, month=month, day=day)
+    except ValueError:
+        raise ValueError("value_not_date") from None
+
+
+_DTYPES = {"date": "datetime64[ns]", "str": "string", "bool": "boolean", "enum": "string", "int": "Int64", "year": "Int64",
            "float": "Float64"}
 
 
@@ -273,4 +301,49 @@ def read_bundle(folder: str | os.PathLike) -> Bundle:
         if kind == "exit_status":
             _check_exit_years(table, name)
         tables[kind] = table
+    for kind in schema.OPTIONAL_KINDS:
+        name = schema.OPTIONAL_FILES[kind]
+        if not (folder / name).is_file():
+            continue
+        table = read_table(folder / name, schema.DATASETS[kind])
+        _check_known(table, CODE, known, name)
+        problems = record_problems(kind, table)
+        if problems:
+            index, column, rule, value = problems[0]
+            raise DataError(name, rule, row=_file_row(index), column=column, value=value)
+        tables[kind] = table
     return Bundle(folder=str(folder), units=units, **tables)
+
+
+def _date_text(value: object) -> str:
+    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def record_problems(kind: str, table: pd.DataFrame) -> list[tuple[object, str, str, str]]:
+    """Rules across the cells of one row of an inspection table, for every row: (index, column,
+    rule, value) per problem. Shared by the bundle reader (first problem raised) and the import
+    (every problem listed). Empty for other kinds; `table` is typed and unchanged."""
+    out: list[tuple[object, str, str, str]] = []
+    if kind == "problems":
+        early = (table["deadline"] < table["found_date"]).fillna(False)
+        closed = table["status"] == "closed"
+        no_date = (closed & table["closed_date"].isna()).fillna(False)
+        before = (table["closed_date"] < table["found_date"]).fillna(False)
+        for index in table.index:
+            if early[index]:
+                out.append((index, "deadline", "deadline_before_found", _date_text(table.at[index, "deadline"])))
+            if no_date[index]:
+                out.append((index, "closed_date", "closed_without_date", "已销号"))
+            if before[index]:
+                out.append((index, "closed_date", "closed_before_found", _date_text(table.at[index, "closed_date"])))
+    elif kind == "projects":
+        early = (table["planned_finish"] < table["planned_start"]).fillna(False)
+        done_early = (table["actual_finish"] < table["actual_start"]).fillna(False)
+        for index in table.index:
+            if early[index]:
+                out.append((index, "planned_finish", "finish_before_start",
+                            _date_text(table.at[index, "planned_finish"])))
+            if done_early[index]:
+                out.append((index, "actual_finish", "finish_before_start",
+                            _date_text(table.at[index, "actual_finish"])))
+    return out

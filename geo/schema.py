@@ -15,7 +15,7 @@ DISPLAY_CRS = "EPSG:4326"  # everything leaving geo/ for display
 YEARS = tuple(range(2014, 2021))  # the campaign's annual as-of dates (year end)
 INCIDENCE_THRESHOLD = 0.03         # 一低: incidence below 3 %
 
-ColumnType = Literal["code", "str", "int", "float", "bool", "year", "enum", "geometry"]
+ColumnType = Literal["code", "str", "int", "float", "bool", "year", "enum", "geometry", "date"]
 
 
 @dataclass(frozen=True)
@@ -158,10 +158,128 @@ FILES = {
 }
 UNITS_LAYER = "units"
 
+# ------------------------------------------------------------------ inspection (督战), optional kinds
+# A dataset folder may hold these three tables; without them the portal still works and the 督战
+# page says that no inspection data is loaded.
+
+PROBLEM_SOURCES = ("supervision", "patrol", "audit", "assessment", "unannounced", "self_check")
+PROBLEM_CATEGORIES = ("education", "medical", "housing", "water", "industry", "employment",
+                      "infrastructure", "funds", "conduct", "other")
+PROBLEM_STATUSES = ("open", "in_progress", "closed")            # 未整改 / 整改中 / 已销号
+PROJECT_CATEGORIES = ("industry", "infrastructure", "environment", "consumption", "other")
+PROJECT_STATUSES = ("not_started", "building", "finished", "accepted")  # 未开工 / 在建 / 完工 / 验收
+SUPERVISION_LEVELS = ("national", "province", "city", "county")  # 国家 / 省 / 市 / 县
+
+PROBLEMS = Dataset(
+    kind="problems",
+    description=(
+        "Problem list (问题清单 / 整改台账): one row per problem found by inspection, with its "
+        "rectification deadline and closing (销号). Status and closed date are as of the export; "
+        "the portal recomputes what was open on any as-of date from the dates."
+    ),
+    key=("problem_id",),
+    columns=(
+        Column("problem_id", "str", "problem identifier, unique"),
+        Column(CODE, "code", "unit the problem belongs to (village, township or county)"),
+        Column("source", "enum", "how it was found (督查 / 巡视 / 审计 / 考核 / 暗访 / 自查)",
+               allowed=PROBLEM_SOURCES),
+        Column("category", "enum", "problem category", allowed=PROBLEM_CATEGORIES),
+        Column("description", "str", "problem description (问题描述)"),
+        Column("found_date", "date", "date found (发现时间)"),
+        Column("deadline", "date", "rectification deadline (完成时限), not before the found date"),
+        Column("responsible_unit", "str", "responsible unit (责任单位)"),
+        Column("responsible_person", "str", "responsible person as a role or title (责任人), never a phone",
+               nullable=True),
+        Column("measure", "str", "rectification measure (整改措施)", nullable=True),
+        Column("status", "enum", "status (未整改 / 整改中 / 已销号)", allowed=PROBLEM_STATUSES),
+        Column("closed_date", "date", "date closed (销号时间); required when closed", nullable=True),
+        Column("evidence", "str", "evidence note (整改佐证)", nullable=True),
+    ),
+)
+
+PROJECTS = Dataset(
+    kind="projects",
+    description="Project list (项目清单 / 项目库): one row per poverty-alleviation project.",
+    key=("project_id",),
+    columns=(
+        Column("project_id", "str", "project identifier, unique"),
+        Column(NAME, "str", "project name (项目名称)"),
+        Column(CODE, "code", "unit where it is built (village, township or county)"),
+        Column("category", "enum", "category (产业发展 / 基础设施 / 环境整治 / 消费扶贫 / 其他)",
+               allowed=PROJECT_CATEGORIES),
+        Column("funds", "float", "funds (资金规模)", unit="10,000 yuan (万元)", minimum=0),
+        Column("fund_source", "str", "source of funds (资金来源)", nullable=True),
+        Column("planned_start", "date", "planned start (计划开工)"),
+        Column("planned_finish", "date", "planned completion (计划完工), not before the planned start"),
+        Column("actual_start", "date", "actual start (实际开工)", nullable=True),
+        Column("actual_finish", "date", "actual completion (实际完工)", nullable=True),
+        Column("status", "enum", "status (未开工 / 在建 / 完工 / 验收)", allowed=PROJECT_STATUSES),
+        Column("households", "int", "beneficiary households (受益户数)", unit="households",
+               nullable=True, minimum=0),
+        Column("persons", "int", "beneficiary persons (受益人数)", unit="persons", nullable=True, minimum=0),
+    ),
+)
+
+SUPERVISION = Dataset(
+    kind="supervision",
+    description="Listed supervision (挂牌督战): units under supervision per year and by whom.",
+    key=(CODE, YEAR),
+    columns=(
+        Column(CODE, "code", "county or village (or township) under listed supervision"),
+        Column(YEAR, "year", "year of the supervision", minimum=2014),
+        Column("supervision_level", "enum", "who supervises (国家 / 省 / 市 / 县)", allowed=SUPERVISION_LEVELS),
+    ),
+)
+
+OPTIONAL_KINDS = ("problems", "projects", "supervision")
+OPTIONAL_FILES = {"problems": "problems.csv", "projects": "projects.csv", "supervision": "supervision.csv"}
+DATASETS.update({d.kind: d for d in (PROBLEMS, PROJECTS, SUPERVISION)})
+
+# Headers as agencies write them for the inspection kinds (merged into the import's aliases).
+INSPECTION_HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "problem_id": ("问题编号", "序号编号", "问题序号"),
+    "source": ("问题来源", "来源"),
+    "category": ("问题类别", "项目类别", "类别", "类型"),
+    "description": ("问题描述", "存在问题", "问题"),
+    "found_date": ("发现时间", "发现日期", "交办时间"),
+    "deadline": ("完成时限", "整改时限", "整改期限"),
+    "responsible_unit": ("责任单位", "牵头单位"),
+    "responsible_person": ("责任人",),
+    "measure": ("整改措施",),
+    "closed_date": ("销号时间", "销号日期", "完成时间"),
+    "evidence": ("整改佐证", "佐证材料", "整改前后佐证"),
+    "project_id": ("项目编号",),
+    "name": ("项目名称",),
+    "funds": ("资金规模", "资金", "投资", "资金规模（万元）"),
+    "fund_source": ("资金来源",),
+    "planned_start": ("计划开工", "计划开工时间", "计划开工日期"),
+    "planned_finish": ("计划完工", "计划完工时间", "计划竣工时间"),
+    "actual_start": ("实际开工", "实际开工时间", "开工时间"),
+    "actual_finish": ("实际完工", "实际完工时间", "竣工时间"),
+    "households": ("受益户数", "受益户"),
+    "persons": ("受益人数", "受益人口"),
+    "supervision_level": ("督战层级", "挂牌层级", "挂牌督战层级"),
+    "status": ("整改状态", "项目状态", "状态"),
+}
+
 YEAR_RANGE = range(2000, 2101)  # plausible years in any year column; YEARS is the campaign
+
+# Chinese values of the inspection enums (data vocabulary, merged into ENUM_ALIASES).
+INSPECTION_VALUES: dict[str, tuple[str, ...]] = {
+    "supervision": ("督查",), "patrol": ("巡视", "巡察"), "audit": ("审计",), "assessment": ("考核", "成效考核"),
+    "unannounced": ("暗访",), "self_check": ("自查",),
+    "education": ("义务教育",), "medical": ("基本医疗",), "housing": ("住房安全",), "water": ("饮水安全",),
+    "industry": ("产业", "产业发展"), "employment": ("就业",), "infrastructure": ("基础设施",),
+    "funds": ("资金项目",), "conduct": ("作风",), "other": ("其他",),
+    "environment": ("环境整治",), "consumption": ("消费扶贫",),
+    "open": ("未整改",), "in_progress": ("整改中",), "closed": ("已销号", "销号"),
+    "finished": ("完工", "已完工"), "accepted": ("验收", "已验收"),
+    "national": ("国家",), "province": ("省", "省级"), "city": ("市", "市级"), "county": ("县", "县级"),
+}
 
 # Values users write in their own files, mapped onto the schema's enum keys (data vocabulary).
 ENUM_ALIASES = {
     "未开工": "not_started", "在建": "building", "竣工": "completed", "已竣工": "completed",
     "已入住": "occupied", "入住": "occupied",
+    **{label: key for key, labels in INSPECTION_VALUES.items() for label in labels},
 }

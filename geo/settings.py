@@ -59,6 +59,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_rows", int, 200_000, "most rows accepted in one table file"),
     Setting("max_cells", int, 5_000_000, "most cells accepted in one spreadsheet"),
     Setting("small_count", int, 5, "monitored-household counts below this are shown as <N in exports"),
+    # inspection (督战) traffic lights: local rules differ
+    Setting("inspection_due_days", int, 7, "督战: an open problem due within this many days (today included) is yellow"),
+    Setting("project_late_days", int, 0, "督战: a started project this many days past its planned finish is yellow"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -84,6 +84,7 @@ class Snapshot:
     html_units: bool = True                 # draw the units layer (styled) in the HTML export
     demo_kinds: tuple[str, ...] = ()        # kinds still from the bundled demo (empty + demo: all)
     small_count: int = 0                    # monitored counts 1..n-1 shown as "<n" (0: not suppressed)
+    asof_text: str | None = None            # a page's own as-of wording (e.g. a day), else the year end
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -257,8 +258,8 @@ def clean_title(raw: str | None, default: str) -> tuple[str, bool]:
 def describe_view(snapshot: Snapshot, text: Text) -> str:
     """One line: region, as-of year, level, indicator, mode and filters."""
     view = snapshot.view
-    parts = [text("export.region", region=snapshot.region_name), text("sidebar.asof", year=view.year),
-             text(f"level.{view.level}")]
+    asof = snapshot.asof_text or text("sidebar.asof", year=view.year)
+    parts = [text("export.region", region=snapshot.region_name), asof, text(f"level.{view.level}")]
     if snapshot.subject is not None:
         parts.append(snapshot.subject)
         if snapshot.page_filters:

@@ -21,6 +21,7 @@ PAGES = (
     ("pages/exit_map.py", "nav.exit_map"),
     ("pages/relocation.py", "nav.relocation"),
     ("pages/services.py", "nav.services"),
+    ("pages/inspection.py", "nav.inspection"),
     ("pages/data_manage.py", "nav.data"),
     ("pages/about_data.py", "nav.about"),
 )

@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geo import datasets
+from geo import datasets, schema
 from geo.ingest import files, pipeline
 from geo.ingest.report import Report
 from geo.ingest.store import Store
@@ -44,7 +44,7 @@ def _print(report: Report, out) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m geo.ingest", description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", action="append", choices=pipeline.KINDS, default=[])
+    parser.add_argument("--kind", action="append", choices=(*pipeline.KINDS, *schema.OPTIONAL_KINDS), default=[])
     parser.add_argument("--file", action="append", default=[], type=Path)
     parser.add_argument("--layer", help="layer or sheet to import when a file holds several")
     parser.add_argument("--crs", help="CRS of a file without one (confirm one of the suggestions)")

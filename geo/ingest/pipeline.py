@@ -11,7 +11,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import schema
+from geo import personal_data, schema
 from geo.errors import DataError
 from geo.ingest import boundaries, tables
 from geo.ingest.files import Source, Upload
@@ -62,7 +62,7 @@ def choices(upload: Upload, kind: str) -> list[Choice]:
                 out += [Choice(index, name, f"{source.name} : {name}") for name in layers]
             else:
                 out.append(Choice(index, layers[0] if layers else None, source.name))
-        elif source.kind == "table" and kind in TABLE_KINDS:
+        elif source.kind == "table" and kind in (*TABLE_KINDS, *schema.OPTIONAL_KINDS):
             if source.path.suffix == ".xlsx":
                 sheets = tables.xlsx_sheets(source.path)
                 out += [Choice(index, name, f"{source.name} : {name}") for name in sheets] \
@@ -130,6 +130,9 @@ def stage(kind: str, upload: Upload, report: Report, *, pick: str | None = None,
             grid = tables.read_xlsx(source.path, file=source.name, sheet=chosen.part)
         else:
             grid = tables.read_csv(source.path, file=source.name, report=report)
+        if grid is not None:
+            for row, column, rule, value in personal_data.scan(grid.rows):
+                report.add(source.name, rule, sheet=grid.sheet, row=row, column=column, value=value)
         raw = tables.clean(grid, dataset, report) if grid is not None else None
     if raw is None:
         return staged
@@ -158,6 +161,8 @@ def _cell(value: object, kind: str) -> str:
         return "1" if bool(value) else "0"
     if kind in ("int", "year"):
         return str(int(value))
+    if kind == "date":
+        return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "float":
         number = float(value)
         return str(int(number)) if number.is_integer() else repr(number)
@@ -234,6 +239,18 @@ def publish(store: Store, staged: dict[str, Staged], *, base: str | Path | None,
             return None
         frame.index = frame.index + 2  # Excel rows of a plain CSV
         frames[kind] = (schema.FILES[kind], frame, {})
+    for kind in schema.OPTIONAL_KINDS:  # optional kinds: staged, else the base's file if any
+        name = schema.OPTIONAL_FILES[kind]
+        if kind in ready:
+            frames[kind] = (ready[kind].file, ready[kind].data, ready[kind].written)
+        elif base is not None and (base / name).is_file():
+            try:
+                frame = read_table(base / name, schema.DATASETS[kind])
+            except DataError as error:
+                report.add(error.source, error.rule, row=error.row, column=error.column, value=error.value)
+                return None
+            frame.index = frame.index + 2
+            frames[kind] = (name, frame, {})
     cross_check(units, frames, report)
     if not report.ok:
         return None
@@ -246,6 +263,12 @@ def publish(store: Store, staged: dict[str, Staged], *, base: str | Path | None,
                 table_csv(ready[kind].data, kind).to_csv(target, index=False, encoding="utf-8")
             else:
                 shutil.copyfile(base / schema.FILES[kind], target)
+        for kind in schema.OPTIONAL_KINDS:
+            target = folder / schema.OPTIONAL_FILES[kind]
+            if kind in ready:
+                table_csv(ready[kind].data, kind).to_csv(target, index=False, encoding="utf-8")
+            elif base is not None and (base / schema.OPTIONAL_FILES[kind]).is_file():
+                shutil.copyfile(base / schema.OPTIONAL_FILES[kind], target)
 
     meta = {"imported": {k: s.file for k, s in ready.items()}, "base": str(base) if base else "",
             "note": note}

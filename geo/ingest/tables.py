@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from geo.ingest.encoding import EncodingError, detect
 from geo.ingest.report import Report
-from geo.schema import Dataset
+from geo.schema import INSPECTION_HEADER_ALIASES, Dataset
 
 HEADER_SCAN_ROWS = 15
 TOTAL_WORDS = ("合计", "小计", "总计", "累计")
@@ -64,6 +64,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "school_nearby": ("学校", "配套学校"),
     "clinic_nearby": ("诊所", "配套卫生室"),
 }
+for _name, _extra in INSPECTION_HEADER_ALIASES.items():  # the inspection kinds' headers (geo/schema.py)
+    HEADER_ALIASES[_name] = HEADER_ALIASES.get(_name, ()) + _extra
 _UNIT_CELL = re.compile(r"^[（(]?(单位[:：].*|人|户|元|万元|个|%|％|年|元/年|万人|亩|公里|km)[)）]?$")
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from geo import schema
+from geo.ingest.tables import HEADER_ALIASES
 
 TEMPLATE_ROWS = 2000  # rows pre-formatted as text in code columns
 
@@ -19,6 +20,19 @@ def template_columns(kind: str) -> list[str]:
     return schema.DATASETS[kind].names
 
 
+# Chinese headers of the inspection templates where the first alias would not fit the kind.
+_INSPECTION_HEADERS = {("projects", "category"): "项目类别", ("projects", "status"): "项目状态", ("projects", "name"): "项目名称",
+                       ("problems", "status"): "整改状态"}
+
+
+def template_headers(kind: str) -> list[str]:
+    """Header row of the template: Chinese for the inspection kinds (the import reads both)."""
+    columns = template_columns(kind)
+    if kind not in schema.OPTIONAL_KINDS:
+        return columns
+    return [_INSPECTION_HEADERS.get((kind, c)) or (HEADER_ALIASES.get(c) or (c,))[0] for c in columns]
+
+
 def template_xlsx(kind: str) -> bytes:
     """The template workbook for `kind` (KeyError for an unknown kind)."""
     columns = template_columns(kind)
@@ -26,7 +40,7 @@ def template_xlsx(kind: str) -> bytes:
     book = Workbook()
     ws = book.active
     ws.title = kind
-    ws.append(columns)
+    ws.append(template_headers(kind))
     for index, name in enumerate(columns, start=1):
         letter = get_column_letter(index)
         text = dataset.column(name).type in ("code", "str")

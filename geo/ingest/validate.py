@@ -10,7 +10,7 @@ import pandas as pd
 from geo.codes import CodeError, code_level, normalize_code
 from geo.ingest.report import Report
 from geo.ingest.tables import RawTable
-from geo.read import _DTYPES, ALLOWED_LEVELS, _parse_cell
+from geo.read import _DTYPES, ALLOWED_LEVELS, _parse_cell, record_problems
 from geo.schema import Dataset
 
 _PERCENT = re.compile(r"^([+-]?[0-9][0-9,]*\.?[0-9]*)\s*%$")
@@ -90,4 +90,6 @@ def check_table(raw: RawTable, dataset: Dataset, report: Report, *,
             report.add(raw.file, "exit_after_asof", row=int(row),
                        column=raw.written.get("actual_exit_year", "actual_exit_year"),
                        value=int(table.at[row, "actual_exit_year"]), **where)
+    for row, column, rule, value in record_problems(dataset.kind, table):
+        report.add(raw.file, rule, row=int(row), column=raw.written.get(column, column), value=value, **where)
     return table
