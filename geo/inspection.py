@@ -107,7 +107,7 @@ def unit_at(code: str, level: str) -> str | None:
 def filter_items(items: pd.DataFrame, *, sources: Sequence[str] = (), categories: Sequence[str] = (),
                  states: Sequence[str] = (), units: Sequence[str] = (), prefix: str = "") -> pd.DataFrame:
     """Rows of `items` (with `state`) matching every non-empty filter; `prefix` keeps the codes
-    of a region (county '511725', township '511725100', '' = all). Empty filter = no filter."""
+    of a region (county 'PPCCDD', township 'PPCCDDTTT', '' = all). Empty filter = no filter."""
     keep = items[CODE].astype(str).str.startswith(prefix)
     if "state" in items:
         keep &= items["state"] != NOT_FOUND

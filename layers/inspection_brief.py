@@ -20,12 +20,14 @@ from matplotlib.figure import Figure
 
 from geo import inspection as ins
 from geo.codes import code_level
+from geo.identity import identity_of
 from geo.read import Bundle
 from geo.schema import CODE, YEARS
 from geo.view import ROOT, View
 from layers.export import CREATOR, GLYPH_WARNING, RC
 from layers.inspection_layer import PROBLEM_COLORS, draw_burn_down, light_styled
-from layers.snapshot import Snapshot, Text, children, clean_title, normalize_region, prepare_snapshot, with_layers
+from layers.snapshot import (Snapshot, Text, children, clean_title, normalize_region, prepare_snapshot, region_name,
+                             with_layers)
 from layers.static_map import (
     MM,
     _demo_badge,
@@ -117,13 +119,14 @@ def _overdue_lines(states: pd.DataFrame, prefix: str, names: dict[str, str], tex
 
 
 def build_briefing(bundle: Bundle, region: str, asof: pd.Timestamp, *, text: Text, demo: bool, source: str,
+                   demo_kinds: tuple[str, ...] = (),
                    due_days: int, late_days: int, display: Callable[[str], gpd.GeoDataFrame] | None = None,
                    generated: datetime | None = None) -> Briefing:
     """The briefing PDF of `region` (ROOT / the city's code, or a county code) on `asof`.
     Raises ValueError without a problem list or for another region."""
     if bundle.problems is None:
         raise ValueError("no problem list in this dataset")
-    region = normalize_region(region)
+    region = normalize_region(region, identity_of(bundle.units))
     if region != ROOT and code_level(region) != "county":
         raise ValueError(f"region must be the whole dataset or a county, got {region!r}")
     asof = ins.as_day(asof)
@@ -148,11 +151,10 @@ def build_briefing(bundle: Bundle, region: str, asof: pd.Timestamp, *, text: Tex
             return display(level)
         return None
 
-    region_name = text("app.city") if region == ROOT else names[region]
-    title, _ = clean_title(text("insp.brief.title", region=region_name, date=f"{asof:%Y-%m-%d}"), "")
+    title, _ = clean_title(text("insp.brief.title", region=region_name(bundle.units, region, text), date=f"{asof:%Y-%m-%d}"), "")
     total_pages = len(counties) + 1
     cover_view = View(level="county", region=region if region != ROOT else ROOT, year=year)
-    cover_shot = prepare_snapshot(bundle, cover_view, text, demo=demo, source=source, display=shapes("county"))
+    cover_shot = prepare_snapshot(bundle, cover_view, text, demo=demo, demo_kinds=demo_kinds, source=source, display=shapes("county"))
     page_names = [text("export.cover")] + [name for _, name in counties]
     out = io.BytesIO()
     labels = _state_labels(text, due_days)
@@ -165,7 +167,7 @@ def build_briefing(bundle: Bundle, region: str, asof: pd.Timestamp, *, text: Tex
                            page_label=text("export.page", page=1, pages=total_pages)))
         for number, (code, name) in enumerate(counties, start=2):
             view = View(level="village", region=code, year=year)
-            shot = prepare_snapshot(bundle, view, text, demo=demo, source=source, display=shapes("village"))
+            shot = prepare_snapshot(bundle, view, text, demo=demo, demo_kinds=demo_kinds, source=source, display=shapes("village"))
             own = states.loc[states[CODE].astype(str).str.startswith(code[:6])]
             counts = ins.per_unit(own, "village", ins.PROBLEM_STATES) if len(own) else None
             classes = (ins.light_classes(shot.shapes[CODE], counts) if counts is not None

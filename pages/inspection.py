@@ -13,9 +13,12 @@ from geo import monitoring, settings
 from geo.schema import CODE, NAME
 from geo.view import ROOT, View, region_prefix, show_region
 from layers.inspection_layer import burn_down_figure
+from layers.snapshot import identity_name
+from ui import cache
 from ui import inspection as ui_ins
 from ui import pages_support as ps
 from ui.export import export_panel
+from ui.escape import md_escape
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -48,7 +51,7 @@ state.breadcrumb(view, data.units)
 
 prefix = region_prefix(view.region)
 names = dict(zip(data.units[CODE], data.units[NAME]))
-region_name = t("app.city") if view.region == ROOT else names[view.region]
+region_name = identity_name(cache.identity(), t) if view.region == ROOT else names[view.region]
 states = ui_ins.problem_states(asof)
 shown_items = ins.filter_items(states, sources=choices.sources, categories=choices.categories, states=choices.states,
                                units=choices.units, prefix=prefix) if has_problems else None
@@ -80,7 +83,7 @@ if view.selected and has_problems:
     own = own.loc[own["state"].isin(ins.OPEN_STATES)]
     name = names.get(view.selected, view.selected)
     if len(own):
-        st.info(t("insp.selected", name=name, code=view.selected, count=len(own)))
+        st.info(t("insp.selected", name=md_escape(name), code=view.selected, count=len(own)))
         st.dataframe(ui_ins.problem_table(own, names), hide_index=True, width="stretch", key=state.key("selected_items"))
     else:
         st.success(t("insp.selected_none", name=name, code=view.selected))

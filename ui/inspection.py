@@ -384,5 +384,6 @@ def overlay(*, colored: Coloring, codes: pd.Series, choices: Choices, kpi_rows: 
 def briefing(region: str, asof: pd.Timestamp) -> Briefing:
     """The 督战 briefing PDF of `region` (ROOT or a county) on `asof`."""
     folder = cache.data_folder()
-    return build_briefing(cache.bundle(), region, asof, text=t, demo=cache.is_demo(folder), source=_source(folder),
+    kinds = tuple(cache.demo_kinds(folder))
+    return build_briefing(cache.bundle(), region, asof, text=t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                           due_days=due_days(), late_days=late_days(), display=cache.display)
