@@ -59,6 +59,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_rows", int, 200_000, "most rows accepted in one table file"),
     Setting("max_cells", int, 5_000_000, "most cells accepted in one spreadsheet"),
     Setting("small_count", int, 5, "monitored-household counts below this are shown as <N in exports"),
+    # accounts and access (access/, ui/auth.py)
+    Setting("users_db", str, "", "SQLite file of users and the audit log (empty: access.sqlite next to the store folder)"),
+    Setting("secret_file", str, "", "server secret that signs scope tokens (empty: portal.secret next to the users database; created on first use)"),
+    Setting("lockout_failures", int, 5, "wrong passwords in a row that lock an account"),
+    Setting("lockout_minutes", int, 15, "how long a locked account stays locked (minutes)"),
+    Setting("idle_minutes", int, 30, "a login session ends after this many idle minutes (0: never)"),
+    Setting("oidc_claim", str, "email", "OIDC claim matched against a user's linked identity (email or sub)",
+            choices=("email", "sub")),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
