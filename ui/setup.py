@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.errors import DataError
 from geo.schema import YEARS
-from ui import cache
+from ui import auth, cache
 from ui.text import error_text, t
 
 # (script path relative to the app root, navigation text key)
@@ -20,19 +20,23 @@ PAGES = (
     ("pages/services.py", "nav.services"),
     ("pages/data_manage.py", "nav.data"),
     ("pages/about_data.py", "nav.about"),
+    ("pages/admin.py", "nav.admin"),
 )
 
 
 def setup_page(page_key: str) -> None:
-    """Page config, Chinese navigation and the demo notice. Call first on every page."""
+    """Page config, Chinese navigation, login and gating (ui.auth.gate; stops the page when the
+    viewer may not see it) and the demo notice. Call first on every page."""
     st.set_page_config(page_title=f"{t(page_key)} · {t('app.title')}", page_icon=t("app.icon"),
                        layout="wide", initial_sidebar_state="expanded")
+    auth.resolve()
     with st.sidebar:
         st.markdown(f"### {t('app.title')}")
         for path, key in PAGES:
-            if (cache.ROOT / path).exists():
+            if (cache.ROOT / path).exists() and auth.page_visible(key):
                 st.page_link(path, label=t(key))
         st.divider()
+    auth.gate(page_key)
     if cache.is_demo(cache.data_folder()):
         st.sidebar.warning(t("demo.notice"), icon="⚠️")
 
