@@ -61,13 +61,15 @@ def when(at: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
 
 
-def to_csv(rows: list[Entry], headers: tuple[str, str, str, str, str]) -> bytes:
-    """UTF-8 CSV (with BOM, so Excel reads Chinese) of `rows` under the given column headers;
-    cells that a spreadsheet would run as formulas are prefixed with an apostrophe."""
+def to_csv(rows: list[Entry], headers: tuple[str, str, str, str, str], *,
+           labels: dict[str, str] | None = None) -> bytes:
+    """UTF-8 CSV (with BOM, so Excel reads Chinese) of `rows` under the given column headers,
+    events named by `labels` when given; cells that a spreadsheet would run as formulas are
+    prefixed with an apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers)
     for row in rows:
-        cells = [when(row.at), row.user, row.event, row.detail, row.ip]
+        cells = [when(row.at), row.user, (labels or {}).get(row.event, row.event), row.detail, row.ip]
         writer.writerow(["'" + c if c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cells])
     return out.getvalue().encode("utf-8-sig")

@@ -12,7 +12,7 @@ from access.passwords import WeakPasswordError
 from access.roles import ROLES, RoleError
 from access.scope import ScopeError
 from ui import auth
-from ui.text import t
+from ui.text import group, t
 
 _REFUSALS = (users.UserError, RoleError, ScopeError, WeakPasswordError)
 
@@ -113,10 +113,11 @@ def audit_section() -> None:
         rows = audit.entries(conn, limit=100_000)
     headers = (t("audit.col.at"), t("audit.col.user"), t("audit.col.event"), t("audit.col.detail"),
                t("audit.col.ip"))
-    st.download_button(t("admin.audit_download"), audit.to_csv(rows, headers), t("admin.audit_file"),
+    st.download_button(t("admin.audit_download"), audit.to_csv(rows, headers, labels=group("audit.event")),
+                       t("admin.audit_file"),
                        "text/csv", key="admin.audit_csv", on_click=auth.record, args=("audit_download",))
     shown = rows[:500]
     st.dataframe(pd.DataFrame({
         headers[0]: [audit.when(r.at) for r in shown], headers[1]: [r.user for r in shown],
-        headers[2]: [r.event for r in shown], headers[3]: [r.detail for r in shown], headers[4]: [r.ip for r in shown],
+        headers[2]: [t(f"audit.event.{r.event}") for r in shown], headers[3]: [r.detail for r in shown], headers[4]: [r.ip for r in shown],
     }), hide_index=True, width="stretch", key="admin.audit_table")

@@ -545,6 +545,22 @@ TEXT: dict[str, str] = {
     "audit.col.event": "事件",
     "audit.col.detail": "详情",
     "audit.col.ip": "来源地址",
+    "audit.event.login": "登录",
+    "audit.event.login_failed": "登录失败",
+    "audit.event.login_locked": "账号锁定",
+    "audit.event.logout": "退出登录",
+    "audit.event.session_expired": "超时退出",
+    "audit.event.publish": "发布数据",
+    "audit.event.restore": "恢复版本",
+    "audit.event.user_add": "新增用户",
+    "audit.event.user_disable": "停用用户",
+    "audit.event.user_enable": "启用用户",
+    "audit.event.user_reset": "重置密码",
+    "audit.event.user_role": "修改角色",
+    "audit.event.user_oidc": "关联统一身份认证",
+    "audit.event.export": "导出",
+    "audit.event.audit_download": "下载审计日志",
+    "audit.event.access_denied": "越权访问",
 }
 
 

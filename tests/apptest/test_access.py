@@ -227,6 +227,20 @@ def test_admin_page_users_and_audit(users_db):
     at.button(key="FormSubmitter:admin.add_form-新增").click().run()
     assert at.error[0].value.startswith("未执行：")
     log = at.dataframe[1].value
-    assert {"login", "user_add"} <= set(log["事件"])
+    assert {"登录", "新增用户"} <= set(log["事件"])
     assert "quxian-initial-1" not in log.to_csv()
     assert at.get("download_button")
+
+
+def test_regional_data_admin_cannot_publish_or_restore(tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_STORE_DIR", str(tmp_path / "store"))
+    from geo.ingest.store import Store
+    store = Store(tmp_path / "store")
+    store.publish(tiny.write_folder, {"imported": {"seed": "tiny"}})
+    store.publish(tiny.write_folder, {"imported": {"seed": "tiny again"}})
+    make_user("county_admin", "data_admin", QU)
+    at = goto(login(app(), "county_admin"), "pages/data_manage.py")
+    assert not at.exception
+    assert "区域数据管理员不能发布或恢复" in at.warning[0].value
+    restores = [b for b in at.button if b.label == "恢复此版本"]
+    assert restores and all(b.disabled for b in restores)

@@ -206,3 +206,27 @@ server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"
     assert all(e.ip for e in entries if e.event == "login")               # from where
     # the provider's login page asks a CDN for its stylesheet: blocked, as everything outside is
     assert_clean(page_log, allowed_blocked=("https://cdn.jsdelivr.net/",))
+
+
+def test_admin_page_and_audit_download(start_portal, tmp_path, page, page_log, wait_idle, expect_rerun,
+                                       save_screenshot):
+    make_user("admin", "admin", path=tmp_path / "access.sqlite")
+    make_user("quxian", "region", QU, path=tmp_path / "access.sqlite")
+    portal = start_portal(env=env_for(tmp_path))
+    page.goto(portal.url + "/")
+    wait_idle(page)
+    log_in(page, expect_rerun, "quxian", "a-wrong-password")        # leaves a failed login in the log
+    log_in(page, expect_rerun, "admin", PASSWORD)
+    page.get_by_role("link", name="用户与审计").click()
+    page.get_by_role("heading", name="审计日志").wait_for()
+    wait_idle(page)
+    save_screenshot(page, "admin_page.png")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="下载审计日志（CSV）").click()
+    wait_idle(page)
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {("admin", "登录"), ("quxian", "登录失败")} <= {(r["用户"], r["事件"]) for r in rows}
+    assert all(r["来源地址"] for r in rows)
+    text = Path(info.value.path()).read_text(encoding="utf-8-sig")
+    assert PASSWORD not in text and "a-wrong-password" not in text
+    assert_clean(page_log)
