@@ -165,3 +165,7 @@ def test_audit_csv_neutralises_formulas(conn):
     audit.record(conn, "login_failed", user="=HYPERLINK(1)")
     text = audit.to_csv(audit.entries(conn), ("时间", "用户", "事件", "详情", "来源")).decode("utf-8-sig")
     assert "'=HYPERLINK(1)" in text and text.startswith("时间,用户")
+
+
+def test_users_database_is_sealed_from_the_machine():
+    assert not str(db.db_path()).startswith(str(Path(__file__).resolve().parent.parent / "var"))
