@@ -20,6 +20,7 @@ from access.roles import allowed as role_allows
 from access.scope import is_visible
 from geo import datasets, settings
 from geo.codes import CodeError, normalize_code
+from geo.errors import DataError
 from ui.text import t
 
 SESSION_KEY = "auth.session"
@@ -127,12 +128,8 @@ def sso_configured() -> bool:
     """True when secrets.toml has an [auth] section (st.login is then available)."""
     try:
         return "auth" in st.secrets
-    except (FileNotFoundError, KeyError, RuntimeError, AttributeError):
+    except FileNotFoundError:  # no secrets file (StreamlitSecretNotFoundError is one)
         return False
-    except Exception as error:  # st.secrets raises its own error type when no secrets file exists
-        if type(error).__name__.startswith("StreamlitSecret"):
-            return False
-        raise
 
 
 def _sso_login() -> None:
@@ -224,7 +221,7 @@ def _region_name(code: str) -> str:
 
     try:
         units = cache.bundle().units
-    except Exception:  # the dataset may not load; the code alone still says it
+    except DataError:  # the page reports a broken dataset itself; the code alone still says it
         return code
     names = dict(zip(units["code"], units["name"]))
     return f"{names[code]}（{code}）" if code in names else code
