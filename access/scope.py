@@ -48,11 +48,18 @@ def is_visible(scope: str, code: object) -> bool:
 
 def scope_bundle(bundle: Bundle, scope: str) -> Bundle:
     """A copy of `bundle` holding only the units, statistics and sites inside `scope`; the input
-    is not mutated ("" returns the bundle itself)."""
+    is not mutated ("" returns the bundle itself).
+
+    A township scope keeps its county's boundary row as the frame the pages navigate from
+    (county > township); none of the county's own statistics are kept, so every figure shown for
+    it is the sum of the township alone."""
     if not scope:
         return bundle
     prefix = scope_prefix(scope)
-    units = bundle.units.loc[bundle.units["code"].str.startswith(prefix)].copy()
+    inside = bundle.units["code"].str.startswith(prefix)
+    if code_level(scope) == "township":
+        inside |= bundle.units["code"] == scope[:6] + "000000"
+    units = bundle.units.loc[inside].copy()
     exit_status = bundle.exit_status.loc[bundle.exit_status["code"].str.startswith(prefix)].copy()
     services = bundle.services.loc[bundle.services["code"].str.startswith(prefix)].copy()
     sites = bundle.sites.loc[bundle.sites["township_code"].astype(str).str.startswith(prefix)].copy()

@@ -14,6 +14,7 @@ from geo.read import read_bundle
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 PASSWORD = "Qu-xian-2018!"
+QU_CODE = "511725000000"
 
 
 @pytest.fixture
@@ -130,7 +131,11 @@ def test_scope_bundle_keeps_only_the_region_and_copies():
     assert set(county.services["code"].str[:6]) == {"511725"}
     assert len(county.sites) and set(county.sites["township_code"].str[:6]) == {"511725"}
     town = scope_bundle(full, "511725001000")
-    assert set(town.units["code"].str[:9]) == {"511725001"} and len(town.units) > 1
+    frame = town.units["code"] == QU_CODE                  # the county's outline, to navigate from
+    assert frame.sum() == 1
+    assert set(town.units.loc[~frame, "code"].str[:9]) == {"511725001"} and len(town.units) > 2
+    assert set(town.exit_status["code"].str[:9]) == {"511725001"}  # none of the county's own rows
+    assert set(town.services["code"].str[:9]) == {"511725001"}
     assert scope_bundle(full, "") is full
 
 

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from access.scope import scope_bundle, scope_prefix
+from access.scope import scope_bundle
 from geo import datasets, schema
 from geo.aggregate import unit_figures
 from geo.read import Bundle, read_bundle
@@ -80,12 +80,13 @@ def _full_display(folder: str, files: tuple, level: str, fine: bool) -> gpd.GeoD
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _display(folder: str, stamp: tuple, level: str, fine: bool) -> gpd.GeoDataFrame:
-    # simplified once for the whole dataset (shared borders stay shared), then cut to the scope
+    # simplified once for the whole dataset (shared borders stay shared), then cut to the
+    # units of the scoped bundle
     files, scope = _split(stamp)
     shapes = _full_display(folder, files, level, fine)
     if not scope:
         return shapes
-    return shapes.loc[shapes[schema.CODE].str.startswith(scope_prefix(scope))].copy()
+    return shapes.loc[shapes[schema.CODE].isin(set(_bundle(folder, stamp).units[schema.CODE]))].copy()
 
 
 def display(level: str, *, fine: bool = False) -> gpd.GeoDataFrame:

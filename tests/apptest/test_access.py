@@ -244,3 +244,18 @@ def test_regional_data_admin_cannot_publish_or_restore(tmp_path, monkeypatch):
     assert "区域数据管理员不能发布或恢复" in at.warning[0].value
     restores = [b for b in at.button if b.label == "恢复此版本"]
     assert restores and all(b.disabled for b in restores)
+
+
+def test_township_user_navigates_from_the_county_frame_to_their_township_only():
+    town = "511725001000"
+    make_user("town", "region", town)
+    at = login(app(), "town")
+    assert not at.exception
+    at = goto(at, "pages/exit_map.py")
+    assert codes(at) == {QU}                                        # the county's outline only
+    at.sidebar.selectbox(key="exit.county").set_value(QU).run()
+    assert codes(at) == {town}
+    at.sidebar.selectbox(key="exit.township").set_value(town).run()
+    assert codes(at) and all(c.startswith("511725001") for c in codes(at))
+    for page in ("pages/relocation.py", "pages/services.py", "pages/about_data.py", "streamlit_app.py"):
+        assert not goto(at, page).exception, page
