@@ -259,3 +259,16 @@ def test_township_user_navigates_from_the_county_frame_to_their_township_only():
     assert codes(at) and all(c.startswith("511725001") for c in codes(at))
     for page in ("pages/relocation.py", "pages/services.py", "pages/about_data.py", "streamlit_app.py"):
         assert not goto(at, page).exception, page
+
+
+def test_county_user_exports_and_briefing_pack_hold_only_their_county():
+    make_user("quxian", "region", QU)
+    at = login(app(), "quxian")
+    next(r for r in at.radio if r.key == "export.format").set_value("html").run()
+    next(b for b in at.button if b.key == "export.make").click().run()
+    page = at.session_state["export.file"][1].decode("utf-8")
+    assert QU in page and not any(c in page for c in ("511702000000", DACHUAN, "511722000000", "511781000000"))
+    next(b for b in at.button if b.key == "export.pack").click().run()
+    assert not at.exception
+    _, pack = at.session_state["export.pack_file"]
+    assert pack.pages == 2                                          # the cover and 渠县 only
