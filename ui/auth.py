@@ -111,13 +111,13 @@ def _refresh() -> None:
     if not raw:
         return
     now = time.time()
-    if users.idle_expired(raw["last"], now):
-        _end("session_expired", "auth.expired")
-        return
     with connection() as conn:
         user = users.get(conn, raw["name"])
-    if user is None or not user.active:
-        _end("logout", "auth.disabled")
+    expired = users.idle_expired(raw["last"], now)
+    if expired or user is None or not user.active:
+        _end("session_expired" if expired else "logout", "auth.expired" if expired else "auth.disabled")
+        if raw["via"] == "oidc" and sso_configured():
+            st.logout()  # else the identity cookie would log the user straight back in
         return
     raw.update(role=user.role, region=user.region, display=user.display or user.name, last=now)
 

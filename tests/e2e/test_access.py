@@ -102,12 +102,17 @@ def test_county_user_sees_only_their_county(start_portal, tmp_path, page, page_l
     page.get_by_text("找到 1 个单位").wait_for()                   # the county itself
 
     # the CSV download holds the county's townships only
-    with page.expect_download() as info:
+    with expect_rerun(page), page.expect_download() as info:   # the click audits, then reruns
         page.get_by_role("button", name="下载 CSV").first.click()
-    wait_idle(page)
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 41 and all(r["区划代码"].startswith("511725") for r in rows)
+    conn = db.connect(tmp_path / "access.sqlite")
+    try:
+        exports = [e for e in audit.entries(conn) if e.event == "export"]
+    finally:
+        conn.close()
+    assert len(exports) == 1 and exports[0].user == "quxian" and '"kind": "csv"' in exports[0].detail
     assert_clean(page_log)
 
 
