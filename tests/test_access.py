@@ -174,3 +174,15 @@ def test_audit_csv_neutralises_formulas(conn):
 
 def test_users_database_is_sealed_from_the_machine():
     assert not str(db.db_path()).startswith(str(Path(__file__).resolve().parent.parent / "var"))
+
+
+def test_user_names_cannot_carry_markup(conn):
+    for bad in ("![x](http://a/b.png)", "a b", "<img>", "", "x" * 65):
+        with pytest.raises(users.UserError):
+            users.add(conn, bad, role="viewer", password=PASSWORD)
+    assert users.add(conn, "李明.qx-1@dz", role="viewer", password=PASSWORD).name == "李明.qx-1@dz"
+
+
+def test_plain_escapes_markdown():
+    from ui.auth import plain
+    assert plain("![x](http://a/b.png)") == "\\!\\[x\\]\\(http\\://a/b\\.png\\)"

@@ -39,10 +39,10 @@ def _apply(change, event: str, target: str, done: str, **detail: object) -> None
         with auth.connection() as conn:
             change(conn)
     except _REFUSALS as error:
-        st.session_state["admin.message"] = ("error", t("admin.refused", reason=str(error)))
+        st.session_state["admin.message"] = ("error", t("admin.refused", reason=auth.plain(error)))
         return
     auth.record(event, target=target, **detail)
-    st.session_state["admin.message"] = ("success", t(done, name=target))
+    st.session_state["admin.message"] = ("success", t(done, name=auth.plain(target)))
 
 
 def message() -> None:

@@ -8,6 +8,7 @@ a disabled user or a changed role or region takes effect on the user's next clic
 """
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,6 +62,15 @@ def client_ip() -> str:
     ip = ip if isinstance(ip, str) else ""  # no request behind the session (AppTest)
     forwarded = forwarded if isinstance(forwarded, str) else ""
     return f"{forwarded.split(',')[0].strip()} (via {ip})" if forwarded else ip
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """`text` with every Markdown character escaped, for st.error/st.info that show values not
+    written by the portal (an identity-provider claim, a refusal naming user input)."""
+    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def record(event: str, *, user: str | None = None, **detail: object) -> None:
@@ -149,7 +159,8 @@ def _sso_login() -> None:
         st.session_state[SSO_SEEN_KEY] = identity
         record("login_failed", user=user.name if user else "", via="oidc", identity=identity,
                reason="disabled" if user else "unknown")
-    st.session_state[NOTICE_KEY] = ("auth.sso_disabled", {}) if user else ("auth.sso_unknown", {"identity": identity})
+    st.session_state[NOTICE_KEY] = (("auth.sso_disabled", {}) if user
+                                    else ("auth.sso_unknown", {"identity": plain(identity)}))
 
 
 # ---------------------------------------------------------------------- forms

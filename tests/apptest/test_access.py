@@ -272,3 +272,21 @@ def test_county_user_exports_and_briefing_pack_hold_only_their_county():
     assert not at.exception
     _, pack = at.session_state["export.pack_file"]
     assert pack.pages == 2                                          # the cover and 渠县 only
+
+
+def test_admin_refusal_shows_user_input_as_text():
+    make_user("admin", "admin")
+    at = goto(login(app(), "admin"), "pages/admin.py")
+    at.text_input(key="admin.new_name").input("ok-name")
+    at.selectbox(key="admin.new_role").set_value("viewer")
+    at.text_input(key="admin.new_oidc").input("[核实](http://evil.example/x)")
+    at.text_input(key="admin.new_password").input("some-password-1")
+    at.button(key="FormSubmitter:admin.add_form-新增").click().run()
+    assert at.success  # an odd identity string is stored as text
+    at.text_input(key="admin.new_name").input("other")
+    at.selectbox(key="admin.new_role").set_value("viewer")
+    at.text_input(key="admin.new_oidc").input("[核实](http://evil.example/x)")
+    at.text_input(key="admin.new_password").input("some-password-1")
+    at.button(key="FormSubmitter:admin.add_form-新增").click().run()
+    message = at.error[0].value
+    assert message.startswith("未执行：") and "\\[核实\\]\\(http\\:" in message
