@@ -11,6 +11,7 @@ from access import audit, users
 from access.passwords import WeakPasswordError
 from access.roles import ROLES, RoleError
 from access.scope import ScopeError
+from geo import settings
 from ui import auth
 from ui.text import group, t
 
@@ -105,6 +106,17 @@ def change_form(me: str) -> None:
             _apply(lambda conn: users.set_active(conn, pick, not active),
                    "user_disable" if active else "user_enable", pick, "admin.changed")
             st.rerun()
+
+
+def settings_section() -> None:
+    """Every deployment setting with its current value, read-only (they live in portal.toml or
+    the environment, not in the browser)."""
+    with st.expander(t("admin.settings")):
+        st.dataframe(pd.DataFrame({
+            t("admin.col.setting"): [s.name for s in settings.SETTINGS],
+            t("admin.col.value"): [str(settings.get(s.name)) for s in settings.SETTINGS],
+            t("admin.col.help"): [s.help for s in settings.SETTINGS],
+        }), hide_index=True, width="stretch", key="admin.settings")
 
 
 def audit_section() -> None:

@@ -226,10 +226,12 @@ def test_admin_page_users_and_audit(users_db):
     at.text_input(key="admin.new_password").input("bad-user-pw-1")
     at.button(key="FormSubmitter:admin.add_form-新增").click().run()
     assert at.error[0].value.startswith("未执行：")
-    log = at.dataframe[1].value
+    log = next(df.value for df in at.dataframe if "事件" in df.value.columns)
     assert {"登录", "新增用户"} <= set(log["事件"])
     assert "quxian-initial-1" not in log.to_csv()
     assert at.get("download_button")
+    shown = next(df.value for df in at.dataframe if "设置" in df.value.columns)
+    assert dict(zip(shown["设置"], shown["当前值"]))["anonymous"] == "demo"
 
 
 def test_regional_data_admin_cannot_publish_or_restore(tmp_path, monkeypatch):
