@@ -72,6 +72,7 @@ def test_county_user_sees_only_their_county(start_portal, tmp_path, page, page_l
     assert "当前用户：quxian（区域用户）" in sidebar(page)
     assert "渠县（511725000000）" in sidebar(page)
     assert count_polygons(map_frame(page), wait_for=1) == 1          # the county alone on 总览
+    save_screenshot(page, "county_user.png")
     assert page.locator("[data-testid='stMetricValue']").first.inner_text().endswith("/ 1")
 
     # a deep link to another county: notice, and the scope root instead
