@@ -8,14 +8,17 @@ import streamlit as st
 
 from geo.ingest.files import MAX_UPLOAD_MB
 from geo.ingest.templates import template_xlsx
-from ui import cache, importer
+from ui import auth, cache, importer
 from ui.demo import back_to_demo
 from ui.setup import setup_page
 from ui.text import t
 
 setup_page("nav.data")
+publish_ok = auth.may_publish()  # gate: setup_page stops anyone without manage_data
 st.title(t("data.title"))
 st.caption(t("data.intro"))
+if not publish_ok:
+    st.warning(t("auth.regional_publish"))
 
 active = importer.store().active()
 st.subheader(t("data.active"))
@@ -63,8 +66,9 @@ if staged:
     for staged_kind, item in staged.items():
         st.text(t("data.staged", kind=t(f"kind.{staged_kind}"), file=item.file, rows=len(item.data)))
     left, right, _ = st.columns([1, 1, 3])
-    if left.button(t("data.publish"), key="data.publish", type="primary"):
+    if left.button(t("data.publish"), key="data.publish", type="primary", disabled=not publish_ok):
         version, report = importer.publish_staged()
+        auth.record("publish", version=version.id if version else "", ok=version is not None)
         st.session_state["data.publish_report"] = (version.id if version else None, report)
         st.rerun()
     if right.button(t("data.clear"), key="data.clear"):
@@ -86,8 +90,9 @@ if rows:
     for row in rows:
         left, right = st.columns([5, 1])
         left.text(("● " if row.active else "○ ") + row.label)
-        if not row.active and right.button(t("data.restore"), key=f"data.restore.{row.id}"):
+        if not row.active and right.button(t("data.restore"), key=f"data.restore.{row.id}", disabled=not publish_ok):
             importer.store().activate(row.id)
+            auth.record("restore", version=row.id)
             st.session_state["data.publish_report"] = None
             st.toast(t("data.restored", id=row.id))
             st.rerun()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.view import drill, focus, search_units
-from ui import maps
+from ui import auth, maps
 from ui.export import export_panel
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -51,12 +51,13 @@ if clicked in set(prepared.rows["code"]):
 table = maps.view_table(prepared, data.units)
 st.subheader(t("exit.table_title", count=len(table)))
 st.dataframe(table, hide_index=True, width="stretch", key="exit.table")
-csv_bytes, xlsx_bytes = maps.downloads(view)
-name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
-left, right, _ = st.columns([1, 1, 4])
-left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv", key="exit.csv",
-                     on_click="ignore")
-right.download_button(t("exit.download_xlsx"), xlsx_bytes, f"{name}.xlsx",
-                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                      key="exit.xlsx", on_click="ignore")
+if auth.allowed("export"):
+    csv_bytes, xlsx_bytes = maps.downloads(view)
+    name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv", key="exit.csv",
+                         on_click=auth.log_export, args=("csv", f"{name}.csv"))
+    right.download_button(t("exit.download_xlsx"), xlsx_bytes, f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key="exit.xlsx", on_click=auth.log_export, args=("xlsx", f"{name}.xlsx"))
 export_panel(view)

@@ -1,5 +1,10 @@
 """Every st.cache_* of the portal. Cached functions take plain values (folder, stamp, level,
-year), never frames; callers treat returned frames as read-only (geo/ never mutates)."""
+year), never frames; callers treat returned frames as read-only (geo/ never mutates).
+
+Region scope: `key()` ends the stamp with the viewer's scope (ui.auth.scope), and `bundle()`
+holds only the units, statistics and sites inside it, so every consumer downstream (maps,
+tables, KPIs, search, downloads, exports, packs) sees only in-scope units and no cached result
+is shared between viewers of different scope."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,11 +13,13 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from access.scope import scope_bundle
 from geo import datasets, schema
 from geo.aggregate import unit_figures
 from geo.identity import Identity, identity_of
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
+from ui import auth
 
 ROOT = datasets.ROOT
 DATA_ENV = datasets.DATA_ENV
@@ -38,14 +45,28 @@ def stamp(folder: str) -> tuple:
 
 
 def key() -> tuple[str, tuple]:
-    """(active folder, its stamp): the first two arguments of every cached function."""
+    """(active folder, its stamp + the viewer's scope): the first two arguments of every cached
+    function, so cached results never cross viewers of different scope."""
     folder = data_folder()
-    return folder, stamp(folder)
+    return folder, (*stamp(folder), ("scope", auth.scope()))
+
+
+def _split(stamp: tuple) -> tuple[tuple, str]:
+    """(file stamp, scope) of a key() stamp."""
+    if stamp and stamp[-1][0] == "scope":
+        return stamp[:-1], stamp[-1][1]
+    return stamp, ""
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _bundle(folder: str, stamp: tuple) -> Bundle:
+def _full_bundle(folder: str, files: tuple) -> Bundle:
     return read_bundle(folder)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _bundle(folder: str, stamp: tuple) -> Bundle:
+    files, scope = _split(stamp)
+    return scope_bundle(_full_bundle(folder, files), scope)
 
 
 def bundle() -> Bundle:
@@ -54,9 +75,20 @@ def bundle() -> Bundle:
 
 
 @st.cache_resource(show_spinner=False, max_entries=12)
-def _display(folder: str, stamp: tuple, level: str, fine: bool) -> gpd.GeoDataFrame:
+def _full_display(folder: str, files: tuple, level: str, fine: bool) -> gpd.GeoDataFrame:
     tolerance = FINE_TOLERANCE if fine else None
-    return display_units(_bundle(folder, stamp).units, level, tolerance)
+    return display_units(_full_bundle(folder, files).units, level, tolerance)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _display(folder: str, stamp: tuple, level: str, fine: bool) -> gpd.GeoDataFrame:
+    # simplified once for the whole dataset (shared borders stay shared), then cut to the
+    # units of the scoped bundle
+    files, scope = _split(stamp)
+    shapes = _full_display(folder, files, level, fine)
+    if not scope:
+        return shapes
+    return shapes.loc[shapes[schema.CODE].isin(set(_bundle(folder, stamp).units[schema.CODE]))].copy()
 
 
 def display(level: str, *, fine: bool = False) -> gpd.GeoDataFrame:

@@ -26,7 +26,7 @@ from layers.snapshot import (
     with_layers,
 )
 from layers.static_map import ORIENTATIONS, PAPERS
-from ui import cache
+from ui import auth, cache
 from ui.errors import log_unexpected
 from ui.escape import md_escape
 from ui.text import t
@@ -65,6 +65,8 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
     the exit-progress snapshot into what another page shows (relocation_overlay,
     services_overlay); pages without the exit-status map pass pack=False."""
     s = st.session_state
+    if not auth.allowed("export"):
+        return
     with st.expander(t("export.heading")):
         shot = snapshot(view)
         if overlay is not None:
@@ -100,7 +102,7 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
             name = f"{file_name(title)}.{fmt}"
             st.caption(t("export.made", name=md_escape(name), size=_size(len(data))))
             st.download_button(t("export.download", name=fmt.upper()), data, name, MIME[fmt],
-                               key=f"{key}.download", on_click="ignore")
+                               key=f"{key}.download", on_click=auth.log_export, args=(fmt, name))
         if pack:
             st.divider()
             _pack_section(view, key=key, paper=paper, orientation=orientation)
@@ -184,6 +186,6 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         stem = file_name(t("export.cover_title", region=name, year=view.year))
         left, right = st.columns(2)
         left.download_button(t("export.pack_pdf"), pack.pdf, f"{stem}.pdf", MIME["pdf"],
-                             key=f"{key}.pack_pdf", on_click="ignore")
+                             key=f"{key}.pack_pdf", on_click=auth.log_export, args=("pack_pdf", f"{stem}.pdf"))
         right.download_button(t("export.pack_zip"), pack.zip, f"{stem}.zip", MIME["zip"],
-                              key=f"{key}.pack_zip", on_click="ignore")
+                              key=f"{key}.pack_zip", on_click=auth.log_export, args=("pack_zip", f"{stem}.zip"))

@@ -23,7 +23,7 @@ from layers.palette import BOUNDARY_FILL
 from layers.service_layer import gap_classes, item_classes
 from layers.units_layer import LayerStyle, features_json, units_group
 from layers.view_layer import join_rows
-from ui import cache, maps
+from ui import auth, cache, maps
 from ui.state import ViewState
 from ui.text import t
 
@@ -56,13 +56,16 @@ def publish(view: View, extra: Mapping[str, str]) -> None:
 
 def download_buttons(table: pd.DataFrame, name: str, *, key: str, code_columns: Iterable[str] = (),
                      sheet: str = "Sheet1") -> None:
-    """CSV (UTF-8 with BOM) and XLSX (codes as text) buttons for `table`."""
+    """CSV (UTF-8 with BOM) and XLSX (codes as text) buttons for `table` (audited; none for
+    viewers without the export permission)."""
+    if not auth.allowed("export"):
+        return
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(t("pages.download_csv"), to_csv_bytes(table), f"{name}.csv", "text/csv",
-                         key=f"{key}.csv", on_click="ignore")
+                         key=f"{key}.csv", on_click=auth.log_export, args=("csv", f"{name}.csv"))
     right.download_button(t("pages.download_xlsx"), to_xlsx_bytes(table, text_columns=code_columns, sheet=sheet),
                           f"{name}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                          key=f"{key}.xlsx", on_click="ignore")
+                          key=f"{key}.xlsx", on_click=auth.log_export, args=("xlsx", f"{name}.xlsx"))
 
 
 # --------------------------------------------------------------------------- wording

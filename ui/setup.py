@@ -11,7 +11,7 @@ from geo import settings
 from geo.errors import DataError
 from geo.schema import YEARS
 from layers.snapshot import demo_notice
-from ui import cache, errors
+from ui import auth, cache, errors
 from ui.escape import md_escape
 from ui.text import error_text, t
 
@@ -24,22 +24,26 @@ PAGES = (
     ("pages/inspection.py", "nav.inspection"),
     ("pages/data_manage.py", "nav.data"),
     ("pages/about_data.py", "nav.about"),
+    ("pages/admin.py", "nav.admin"),
 )
 
 
 def setup_page(page_key: str) -> None:
-    """Page config, Chinese navigation, the demo notice and the handler that turns unexpected
-    errors into a Chinese message with an id. Call first on every page."""
+    """Page config, Chinese navigation, login and gating (ui.auth.gate; stops the page when the
+    viewer may not see it), the demo notice and the handler that turns unexpected errors into a
+    Chinese message with an id. Call first on every page."""
     errors.install(page_key)
     title = settings.get("title")
     st.set_page_config(page_title=f"{t(page_key)} · {title}", page_icon=t("app.icon"),
                        layout="wide", initial_sidebar_state="expanded")
+    auth.resolve()
     with st.sidebar:
         st.markdown(f"### {md_escape(title)}")
         for path, key in PAGES:
-            if (cache.ROOT / path).exists():
+            if (cache.ROOT / path).exists() and auth.page_visible(key):
                 st.page_link(path, label=t(key))
         st.divider()
+    auth.gate(page_key)
     kinds = cache.demo_kinds(cache.data_folder())
     if kinds:
         st.sidebar.warning(demo_notice(kinds, t), icon="⚠️")

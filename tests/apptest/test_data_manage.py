@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from geo.ingest.report import SCREEN_LIMIT
 from geo.ingest.store import Store
 from tests import tiny
+from tests.access_helpers import login, make_user
 from tests.ingest import fixtures as fx
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +27,8 @@ def store(tmp_path, monkeypatch) -> Store:
 
 
 def _page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    make_user("admin", "admin")  # data management is never anonymous
+    at = login(AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run(), "admin")
     at.switch_page("pages/data_manage.py").run()
     assert not at.exception, at.exception
     return at

@@ -9,6 +9,7 @@ import numpy as np
 
 from geo.ingest.store import Store
 from tests import tiny
+from tests.access_helpers import PASSWORD, make_user
 from tests.ingest import fixtures as fx
 
 EAST = 20_000.0  # the imported grid lies 20 km east of the base (tiny) grid
@@ -29,6 +30,7 @@ def test_import_publish_and_map(start_portal, page, page_log, wait_idle, map_fra
                                 save_screenshot):
     store = Store(tmp_path / "store")
     store.publish(tiny.write_folder, {"imported": {"seed": "tiny"}})
+    make_user("admin", "data_admin", path=tmp_path / "access.sqlite")  # next to the store: the default
     portal = start_portal(env={"PORTAL_STORE_DIR": str(tmp_path / "store"), "PORTAL_DATA_DIR": ""})
     frame = fx.units_in_zone_prefix(east=EAST, names=fx.NEW_NAMES)
     shp = tmp_path / "upload" / "达州边界.zip"
@@ -38,7 +40,14 @@ def test_import_publish_and_map(start_portal, page, page_log, wait_idle, map_fra
     xlsx = tmp_path / "upload" / "退出情况.xlsx"
     xlsx.write_bytes(fx.report_workbook(fx.exit_rows_2019()))
 
-    page.goto(portal.url + "/data_manage")
+    page.goto(portal.url + "/")
+    wait_idle(page)
+    form = page.locator("[data-testid='stSidebar'] [data-testid='stForm']")  # data management needs a login
+    form.get_by_label("用户名").fill("admin")
+    form.get_by_label("密码").fill(PASSWORD)
+    form.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="数据管理").click()
+    page.locator("[data-testid='stFileUploader']").wait_for()
     wait_idle(page)
     page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(str(shp))
     page.locator("[data-testid='stFileUploader']").get_by_text("达州边界.zip").wait_for()

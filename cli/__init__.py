@@ -1,0 +1,1 @@
+"""Command-line entry points of the portal (above geo/, layers/ and ui/ in the import order)."""
