@@ -3,10 +3,10 @@ default password). Passwords are read from a prompt, or from stdin with --passwo
 from the command line.
 
     python -m cli.users add admin --role admin
-    python -m cli.users add quxian --role region --region 511725000000
-    python -m cli.users add li --role region --region 511725000000 --oidc li@example.gov.cn --no-password
+    python -m cli.users add quxian --role region --region 330102000000
+    python -m cli.users add li --role region --region 330102000000 --oidc li@example.gov.cn --no-password
     python -m cli.users disable quxian | enable quxian | reset quxian | list
-    python -m cli.users set-role quxian --role data_admin --region 511725000000
+    python -m cli.users set-role quxian --role data_admin --region 330102000000
     python -m cli.users link quxian --oidc quxian@example.gov.cn
 """
 from __future__ import annotations

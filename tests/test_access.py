@@ -183,6 +183,3 @@ def test_user_names_cannot_carry_markup(conn):
     assert users.add(conn, "李明.qx-1@dz", role="viewer", password=PASSWORD).name == "李明.qx-1@dz"
 
 
-def test_plain_escapes_markdown():
-    from ui.auth import plain
-    assert plain("![x](http://a/b.png)") == "\\!\\[x\\]\\(http\\://a/b\\.png\\)"

@@ -106,9 +106,9 @@ class ViewState:
 
         if s.get(self.key("county")) not in [ROOT, *counties[CODE]]:
             s[self.key("county")] = ROOT
+        whole = t("exit.all_counties", region=identity_name(cache.identity(), t))
         county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=self.key("county"),
-                              format_func=lambda c: (t("exit.all_counties", region=identity_name(cache.identity(), t))
-                                                     if c == ROOT else names[c]),
+                              format_func=lambda c: whole if c == ROOT else names[c],
                               on_change=region_changed)
         township = ""
         if county != ROOT:
