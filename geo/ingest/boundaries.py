@@ -239,16 +239,38 @@ def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.D
     return text
 
 
+def township_of_points(lon: pd.Series, lat: pd.Series, units: gpd.GeoDataFrame | None) -> pd.Series:
+    """Code of the township polygon holding each (lon, lat) point (EPSG:4490), NA where none does."""
+    out = pd.Series(pd.NA, index=lon.index, dtype="string")
+    if units is None:
+        return out
+    towns = units.loc[units[LEVEL] == "township"].to_crs(schema.STORAGE_CRS)
+    usable = lon.notna() & lat.notna()
+    if not usable.any() or towns.empty:
+        return out
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon[usable].astype(float), lat[usable].astype(float)),
+                              index=lon.index[usable], crs=schema.STORAGE_CRS)
+    found = gpd.sjoin(points, towns[[CODE, "geometry"]], how="left", predicate="within")
+    found = found.loc[~found.index.duplicated(keep="first"), CODE]
+    out.loc[found.index] = found.astype("string")
+    return out
+
+
 def check_site_locations(file: str, sites: pd.DataFrame, units: gpd.GeoDataFrame | None,
-                         report: Report, *, written: dict[str, str], sheet: str | None = None) -> None:
+                         report: Report, *, written: dict[str, str], sheet: str | None = None,
+                         repair: bool = False) -> pd.DataFrame:
     """Sites (typed, index = row) must not sit at (0,0), must lie in China and their province
-    (else: swapped lon/lat?), and should lie inside their township (warning)."""
+    (else: swapped lon/lat?), and should lie inside their township (warning). Swapped lon/lat is
+    repaired with consent (`repair`), else an error offering the repair; a row without
+    coordinates is kept and listed. Returns a new frame (repairs applied)."""
+    sites = sites.copy()
     col = written.get("lon", "lon")
     towns = None
     if units is not None:
         towns = units.loc[units[LEVEL] == "township"].to_crs(schema.STORAGE_CRS).set_index(CODE).geometry
     for row, lon, lat, town in zip(sites.index, sites["lon"], sites["lat"], sites["township_code"]):
         if pd.isna(lon) or pd.isna(lat):
+            report.add(file, "point_missing", severity="warning", row=int(row), column=col, sheet=sheet)
             continue
         lon, lat = float(lon), float(lat)
         value = f"{lon}, {lat}"
@@ -259,10 +281,17 @@ def check_site_locations(file: str, sites: pd.DataFrame, units: gpd.GeoDataFrame
         inside = box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
         if not inside:
             swapped = box[0] <= lat <= box[2] and box[1] <= lon <= box[3]
-            report.add(file, "lon_lat_swapped" if swapped else "outside_province", row=int(row),
-                       column=col, value=value, sheet=sheet)
-            continue
+            if swapped and repair:
+                sites.loc[row, ["lon", "lat"]] = [lat, lon]
+                report.add(file, "lon_lat_repaired", severity="warning", row=int(row), column=col,
+                           value=value, sheet=sheet)
+                lon, lat = lat, lon
+            else:
+                report.add(file, "lon_lat_swapped" if swapped else "outside_province", row=int(row),
+                           column=col, value=value, hint="lon_lat_repair" if swapped else None, sheet=sheet)
+                continue
         if towns is not None and not pd.isna(town) and town in towns.index:
             if not towns[town].buffer(0.0005).contains(shapely.Point(lon, lat)):  # ~50 m slack
                 report.add(file, "point_outside_township", severity="warning", row=int(row),
-                           column=col, value=value, detail={"township": str(town)}, sheet=sheet)
+                           column=col, value=f"{lon}, {lat}", detail={"township": str(town)}, sheet=sheet)
+    return sites
