@@ -103,7 +103,8 @@ def test_end_to_end_gbk_gauss_kruger_and_report_excel(stage, tmp_path, tiny_fold
     kept = before.loc[before["year"] != 2019].set_index(["code", "year"]).sort_index()
     assert rows.loc[kept.index, "registered_poor"].tolist() == kept["registered_poor"].tolist()
     assert (store.active_folder() / "services.csv").read_bytes() == (tiny_folder / "services.csv").read_bytes()
-    assert version.meta["imported"] == {"units": "边界.zip", "exit_status": "退出.xlsx"}
+    assert version.meta["imported"] == {"边界.zip": "units", "退出.xlsx": "exit_status"}
+    assert version.meta["mode"] == "update" and version.meta["demo_kinds"] == []
 
 
 def test_update_keeps_units_the_delivery_does_not_mention(stage, tmp_path, tiny_folder):
