@@ -484,3 +484,65 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
 def _is_demo(base: Path) -> bool:
     from geo import datasets
     return datasets.is_demo(base)
+
+
+# ------------------------------------------------------------------------ a whole delivery
+
+@dataclass
+class Delivery:
+    """A staged delivery: every part with its kind (guessed or chosen) and staging outcome."""
+
+    parts: list  # list[recognise.Part]
+    staged: list[Staged] = field(default_factory=list)
+
+    def kinds(self) -> dict[str, str | None]:
+        return {p.label: p.kind for p in self.parts}
+
+
+def stage_delivery(uploads: list[Upload], report: Report, *, mode: Mode, base: str | Path | None,
+                   kinds: dict[str, str] | None = None, crs: str | None = None, repair: bool = False,
+                   mapping: dict[str, str] | None = None, years: dict[str, int] | None = None) -> Delivery:
+    """Recognise and stage every part of a delivery: boundaries first (all boundary files form
+    one hierarchy), then tables checked against those boundaries (update: plus the base's).
+    `kinds` corrects guesses (label or file name -> kind, "" to skip a part); `years` confirms or sets the
+    as-of year of a table (label -> year)."""
+    from dataclasses import replace
+
+    from geo.ingest.recognise import recognise
+    kinds = kinds or {}
+
+    def chosen(part) -> str | None:
+        kind = kinds.get(part.label, kinds.get(uploads[part.upload].name, part.kind))
+        return kind or None
+
+    parts = [replace(p, kind=chosen(p)) for p in recognise(uploads, mapping=mapping)]
+    skipped = {p.label for p in parts if p.kind is None and kinds.get(p.label, kinds.get(uploads[p.upload].name)) == ""}
+    delivery = Delivery(parts)
+    for part in parts:
+        if part.kind is None and part.label not in skipped:
+            report.add(part.label, "kind_unknown", hint="kind_choose",
+                       detail={"headers": "、".join(h for h in part.headers if h)[:120]})
+    unit_items = []
+    for part in (p for p in parts if p.kind == "units"):
+        item = stage("units", uploads[part.upload], report, pick=part.pick, crs=crs, repair=repair)
+        item.label = part.label
+        unit_items.append(item)
+    delivery.staged += unit_items
+    delivered = combine_units([s for s in unit_items if s.ok], Report()) if unit_items else None
+    known = delivered
+    if mode == "update":
+        base_units = known_units(None, base)
+        if base_units is not None:
+            base_units = base_units.to_crs(schema.STORAGE_CRS)
+            known = base_units if delivered is None else gpd.GeoDataFrame(
+                pd.concat([delivered, base_units.loc[~base_units[CODE].isin(set(delivered[CODE]))]],
+                          ignore_index=True), crs=schema.STORAGE_CRS)
+    for part in (p for p in parts if p.kind in TABLE_KINDS):
+        item = stage(part.kind, uploads[part.upload], report, pick=part.pick, crs=crs, repair=repair,
+                     units=known, mapping=mapping,
+                     year=(years or {}).get(part.label, (years or {}).get(uploads[part.upload].name)))
+        item.label = part.label
+        delivery.staged.append(item)
+    if mode == "new" and not unit_items:
+        report.add("", "units_required", detail={"mode": mode})
+    return delivery

@@ -71,6 +71,11 @@ _UNIT_CELL = re.compile(r"^[（(]?(单位[:：].*|人|户|元|万元|个|%|％|�
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 
 
+def agency_header(column: str) -> str:
+    """The header agencies usually write for a schema column (its first alias), else the name."""
+    return HEADER_ALIASES.get(column, (column,))[0]
+
+
 def header_key(text: str) -> str:
     """Comparable form of a header: NFKC, no spaces or line breaks, no parenthesised unit."""
     value = unicodedata.normalize("NFKC", str(text)).strip().lower()
@@ -79,6 +84,7 @@ def header_key(text: str) -> str:
 
 
 IGNORE = ""  # a mapping target that drops the column
+GENERATED_COLUMNS = {"site_id"}  # generated at import when a file does not carry them
 
 
 def _alias_table(dataset: Dataset, mapping: dict[str, str] | None = None) -> dict[str, str]:
@@ -314,14 +320,19 @@ def clean(grid: Grid, dataset: Dataset, report: Report, *, mapping: dict[str, st
             written["year"] = "year"
             report.add(grid.file, "year_from_title" if year is None else "year_given", severity="info",
                        sheet=grid.sheet, row=found[1] if found else None, value=value)
+    absent = []
     for column in dataset.columns:
-        if column.name in written:
+        if column.name in written or column.name in GENERATED_COLUMNS:
             continue
-        # a nullable column may be absent from a report: it is published empty (and said so)
-        report.add(grid.file, "column_missing" if not column.nullable else "column_absent_empty",
-                   severity="error" if not column.nullable else "warning", sheet=grid.sheet,
-                   row=header_row, column=column.name,
+        if column.nullable:
+            # a nullable column may be absent from a report: it is published empty (one note)
+            absent.append(column.name)
+            continue
+        report.add(grid.file, "column_missing", sheet=grid.sheet, row=header_row, column=column.name,
                    detail={"aliases": "、".join(HEADER_ALIASES.get(column.name, ())[:3])})
+    if absent:
+        report.add(grid.file, "columns_absent_empty", severity="info", sheet=grid.sheet, row=header_row,
+                   value="、".join(agency_header(c) for c in absent))
     if ignored:
         report.add(grid.file, "columns_ignored", severity="info", sheet=grid.sheet, row=header_row,
                    value="、".join(ignored))

@@ -149,16 +149,16 @@ def test_command_line_import(tmp_path, tiny_folder):
     (tmp_path / "b.zip").write_bytes(fx.zip_bytes(members))
     (tmp_path / "e.xlsx").write_bytes(fx.report_workbook(fx.exit_rows_2019(), title="标题"))
     env = {**os.environ, "PORTAL_STORE_DIR": str(tmp_path / "store"), "PORTAL_DATA_DIR": str(tiny_folder)}
-    run = subprocess.run([sys.executable, "-m", "geo.ingest", "--kind", "exit_status", "--file",
+    run = subprocess.run([sys.executable, "-m", "cli.ingest", "--kind", "exit_status", "--file",
                           str(tmp_path / "e.xlsx"), "--kind", "units", "--file", str(tmp_path / "b.zip"),
                           "--report", str(tmp_path / "r.csv")],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("published v0001-")
+    assert run.stdout.startswith("已发布版本 v0001-")
     lines = run.stderr.splitlines()
     total = [line for line in lines if "第 9 行" in line and "合计" in line]
     assert len(total) == 1 and total[0].startswith("[") and "文件 e.xlsx" in total[0], run.stderr
-    bad = subprocess.run([sys.executable, "-m", "geo.ingest", "--kind", "units", "--file",
+    bad = subprocess.run([sys.executable, "-m", "cli.ingest", "--kind", "units", "--file",
                           str(tmp_path / "missing.zip")], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 1 and "文件 missing.zip" in bad.stderr and "[错误]" in bad.stderr, bad.stderr
@@ -166,7 +166,7 @@ def test_command_line_import(tmp_path, tiny_folder):
     # the --report CSV is for people: Chinese headers and wording, like the page's download
     assert report.loc[report["值"] == "合计", ["文件", "工作表/图层", "行"]].values.tolist() == \
         [["e.xlsx", "退出情况", "9"]]
-    listing = subprocess.run([sys.executable, "-m", "geo.ingest", "--list"], cwd=ROOT, env=env,
+    listing = subprocess.run([sys.executable, "-m", "cli.ingest", "--list"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert listing.stdout.startswith("* v0001-")
 

@@ -1,0 +1,1 @@
+"""Command-line entry points: above geo/, layers/ and ui/ (they may import all three)."""
