@@ -481,6 +481,7 @@ TEXT: dict[str, str] = {
     "fix.encoding_lossy": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.base_missing": "请一并导入此类数据。",
     # --- whole-delivery import, data rules, 数据说明 (issue 9 importer): add entries below this line ---
+    "stage.none": "未填写建设阶段",
     "rule.count_above": "数值超过{whole}，不合理",
     "fix.count_above": "请核对两列数值（如已脱贫人口不能多于建档立卡贫困人口）。",
     "rule.formula_no_value": "公式没有计算结果（文件未在 Excel 中打开并保存过），读出为空",
