@@ -40,10 +40,13 @@ def setup_page(page_key: str) -> None:
 def load_bundle():
     """The validated dataset, or a Chinese error naming file/row/column and a stopped page."""
     try:
-        return cache.bundle()
+        bundle = cache.bundle()
     except DataError as error:
         st.error(f"**{t('error.title')}**：{error_text(error)}\n\n{t('error.hint')}")
         st.stop()
+    if bundle.missing:  # partial data is normal: say plainly what the dataset does not hold
+        st.sidebar.info(t("data.missing_kinds", kinds="、".join(t(f"kind.{k}") for k in bundle.missing)))
+    return bundle
 
 
 def year_slider() -> int:
