@@ -532,7 +532,7 @@ TEXT: dict[str, str] = {
     "fix.key_duplicate_files": "同一单位只能由一个文件提供，请删除重复的行。",
     "rule.units_required": "新建数据集时必须包含边界数据",
     "fix.units_required": "请一并上传县、乡、村边界文件（至少县级）。",
-    "rule.data_removed": "发布后数据将减少（{county}）",
+    "rule.data_removed": "发布后{county}的{kind}将减少（条数：前 → 后）",
     "fix.data_removed": "已确认删除。",
     "fix.data_removed_consent": "如确需删除，请勾选“确认删除”（命令行 --allow-removal）后重新发布。",
     "cli.kind_of": "--kind-of 的格式应为 文件=类型（类型：{kinds}），收到：{value}",

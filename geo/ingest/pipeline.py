@@ -306,10 +306,12 @@ def merge_units(new: gpd.GeoDataFrame, base: gpd.GeoDataFrame | None, report: Re
     return gpd.GeoDataFrame(pd.concat([new, kept], ignore_index=True), crs=schema.STORAGE_CRS)
 
 
-def merge_rows(kind: str, new: pd.DataFrame, base: pd.DataFrame | None) -> tuple[pd.DataFrame, int]:
-    """Update: delivered rows replace base rows of the same key, others are kept. Sites without
-    a delivered id take the id of the base site with the same township and name. Returns the
-    table and the number of base rows kept."""
+def merge_rows(kind: str, new: pd.DataFrame, base: pd.DataFrame | None,
+               columns: set[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """Update: a delivered row changes the base row of the same key in the columns the delivery
+    has (`columns`; all when None), other columns and other rows are kept, new keys are added.
+    Sites without a delivered id take the id of the base site with the same township and name.
+    Returns the table and the number of base rows kept unchanged."""
     dataset = schema.DATASETS[kind]
     if base is None or base.empty:
         return new, 0
@@ -318,10 +320,14 @@ def merge_rows(kind: str, new: pd.DataFrame, base: pd.DataFrame | None) -> tuple
         new = new.copy()
         new["site_id"] = [known.get((t, n), i) for t, n, i in zip(new["township_code"], new[NAME], new["site_id"])]
     keys = list(dataset.key)
-    delivered = set(map(tuple, new[keys].astype(str).to_numpy().tolist()))
-    keep = ~pd.Series([tuple(k) in delivered for k in base[keys].astype(str).to_numpy().tolist()], index=base.index)
-    kept = base.loc[keep]
-    return pd.concat([kept.astype(new.dtypes.to_dict()), new], ignore_index=True), int(keep.sum())
+    changed = [c for c in dataset.names if c not in keys and (columns is None or c in columns)]
+    merged = base.set_index(keys)
+    delivered = new.set_index(keys)
+    both = delivered.index.intersection(merged.index)
+    merged.loc[both, changed] = delivered.loc[both, changed].astype(merged[changed].dtypes.to_dict())
+    added = delivered.loc[delivered.index.difference(merged.index)]
+    out = pd.concat([merged, added.astype(merged.dtypes.to_dict())]).reset_index()[dataset.names]
+    return out, int(len(merged) - len(both))
 
 
 def cross_check(units: gpd.GeoDataFrame, frames: dict[str, tuple[str, pd.DataFrame, dict]], report: Report,
@@ -443,7 +449,8 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
             kept_kinds.add(kind)
             untouched.add(kind)
             continue
-        merged, kept = merge_rows(kind, new.reset_index(drop=True), base_rows)
+        columns = {c for item in items for c in item.written}
+        merged, kept = merge_rows(kind, new.reset_index(drop=True), base_rows, columns)
         if kept:
             kept_kinds.add(kind)
         tables_[kind] = merged
@@ -454,9 +461,9 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
         lost = removals(before, units, tables_)
         for item in lost:
             report.add("", "data_removed", severity="warning" if allow_removal else "error",
-                       column=item["kind"], value=f"{item['before']} → {item['after']}",
+                       value=f"{item['before']} → {item['after']}",
                        hint=None if allow_removal else "data_removed_consent",
-                       detail={"county": item["county_name"], "code": item["county"]})
+                       detail={"kind": item["kind"], "county": item["county_name"], "code": item["county"]})
         if not report.ok:
             return None
 
