@@ -59,6 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_rows", int, 200_000, "most rows accepted in one table file"),
     Setting("max_cells", int, 5_000_000, "most cells accepted in one spreadsheet"),
     Setting("small_count", int, 5, "monitored-household counts below this are shown as <N in exports"),
+    Setting("repair_max_area_change", float, 0.05,
+            "largest share of a polygon's area an automatic repair may change; a larger change is an error"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -16,7 +16,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo import schema
+from geo import schema, settings
 from geo.codes import CodeError, code_level, normalize_code, parent_code
 from geo.ingest import crs as crs_tools
 from geo.ingest.encoding import EncodingError, detect_dbf, pyogrio_name
@@ -179,7 +179,7 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         return None
     polygonal = ~missing & np.isin(types, list(_POLYGONAL))
     invalid = polygonal & ~shapely.is_valid(geoms)
-    metric = CRS.from_user_input(schema.METRIC_CRS)
+    metric = _local_metric(geoms, source_crs)
     for index in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[index])
         if not repair:
@@ -190,14 +190,25 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         parts = [p for p in shapely.get_parts(fixed) if p.geom_type in _POLYGONAL]
         fixed = shapely.union_all(parts) if parts else shapely.Polygon()
         before, after = (gpd.GeoSeries([geoms[index], fixed], crs=source_crs).to_crs(metric).area.tolist())
-        # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area
+        # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area;
+        # a repair that changes the area by more than the set share is refused (an error)
+        share = abs(after - before) / max(before, after, 1e-9)
+        limit = settings.get("repair_max_area_change")
+        detail = {"reason": reason, "area_before_m2": round(before, 1), "area_after_m2": round(after, 1),
+                  "change_m2": round(after - before, 1), "share": f"{share:.0%}", "limit": f"{limit:.0%}"}
+        if share > limit:
+            report.add(layer.file, "geometry_repair_too_large", row=int(index) + 1, column=GEOMETRY,
+                       value=codes[index], detail=detail, **where)
+            continue
         report.add(layer.file, "geometry_repaired", severity="warning", row=int(index) + 1, column=GEOMETRY,
-                   value=codes[index], detail={"reason": reason, "area_before_m2": round(before, 1),
-                                               "area_after_m2": round(after, 1),
-                                               "change_m2": round(after - before, 1)}, **where)
+                   value=codes[index], detail=detail, **where)
         geoms[index] = fixed
+    _check_3d(layer, geoms, codes, report)
     if not _place(layer, geoms, source_crs, province, report):
         return None
+    if len(report.errors) > errors_before:
+        return None
+    _check_overlaps(layer, geoms, codes, source_crs, metric, report)
     if len(report.errors) > errors_before:
         return None
     out = gpd.GeoDataFrame(
@@ -207,6 +218,51 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         geometry=gpd.GeoSeries(geoms, crs=source_crs),
     )
     return out.to_crs(schema.STORAGE_CRS)
+
+
+def _local_metric(geoms: np.ndarray, source_crs: CRS) -> CRS:
+    """An equal-area CRS centred on the data (areas of repairs and overlaps, anywhere)."""
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(present):
+        return CRS.from_epsg(6933)
+    box = gpd.GeoSeries([shapely.box(*shapely.total_bounds(present))], crs=source_crs).to_crs(schema.STORAGE_CRS)
+    centre = box.iloc[0].centroid
+    return CRS.from_proj4(f"+proj=laea +lat_0={centre.y:.4f} +lon_0={centre.x:.4f} +ellps=GRS80 +units=m")
+
+
+OVERLAP_SHARE = 0.01  # neighbours may overlap by digitising noise, not by more than 1 % of the smaller
+
+
+def _check_3d(layer: Layer, geoms: np.ndarray, codes: list, report: Report) -> None:
+    """Polygons with z coordinates are flattened to 2D (a note per layer, never silent)."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        first = int(np.flatnonzero(has_z)[0])
+        report.add(layer.file, "geometry_3d", severity="warning", row=first + 1, column=GEOMETRY,
+                   value=codes[first], detail={"count": int(has_z.sum())}, **where)
+        geoms[has_z] = shapely.force_2d(geoms[has_z])
+
+
+def _check_overlaps(layer: Layer, geoms: np.ndarray, codes: list, source_crs: CRS, metric: CRS,
+                    report: Report) -> None:
+    """Units of one level must not overlap (beyond digitising noise): an error naming both."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    levels = [code_level(c) if c else None for c in codes]
+    usable = np.array([g is not None and not shapely.is_empty(g) and shapely.is_valid(g) for g in geoms])
+    tree = shapely.STRtree(np.where(usable, geoms, None))
+    left, right = tree.query(np.where(usable, geoms, None), predicate="intersects")
+    pairs = [(a, b) for a, b in zip(left, right) if a < b and levels[a] == levels[b] and levels[a]]
+    if not pairs:
+        return
+    series = gpd.GeoSeries(geoms, crs=source_crs).to_crs(metric)
+    areas = series.area.to_numpy()
+    for a, b in pairs:
+        shared = shapely.area(shapely.intersection(series.iloc[a], series.iloc[b]))
+        if shared > OVERLAP_SHARE * min(areas[a], areas[b]):
+            report.add(layer.file, "geometry_overlap", row=int(b) + 1, column=GEOMETRY, value=codes[b],
+                       detail={"other": codes[a], "other_row": int(a) + 1, "area_m2": round(float(shared), 1)},
+                       **where)
 
 
 def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.DataFrame | None:
