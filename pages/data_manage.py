@@ -7,7 +7,6 @@ import os
 import streamlit as st
 
 from geo.ingest.files import MAX_UPLOAD_MB
-from geo.ingest.templates import template_xlsx
 from ui import cache, importer
 from ui.setup import setup_page
 from ui.text import t
@@ -26,7 +25,7 @@ st.write(t("data.active_version", id=active.id, created=active.meta.get("created
 with st.expander(t("data.templates")):
     template_kind = st.selectbox(t("data.kind"), list(importer.pipeline.KINDS), format_func=importer.kind_label,
                                  key="data.template_kind")
-    st.download_button(t("data.template", kind=importer.kind_label(template_kind)), template_xlsx(template_kind),
+    st.download_button(t("data.template", kind=importer.kind_label(template_kind)), importer.template(template_kind),
                        t("data.template_file", kind=template_kind),
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="data.template", on_click="ignore")

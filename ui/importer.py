@@ -15,6 +15,7 @@ from geo.ingest import files, pipeline, profiles
 from geo.ingest.report import SCREEN_LIMIT, Report
 from geo.ingest.store import Store, Version
 from geo.ingest.tables import HEADER_ALIASES, IGNORE, header_key
+from geo.ingest.templates import LABEL_KEYS, template_xlsx
 from geo.table import to_xlsx_bytes
 from ui import cache
 from ui.import_text import problem_text, problems_table
@@ -35,6 +36,11 @@ class Checked:
     delivery: pipeline.Delivery
     report: Report
     options: dict = field(default_factory=dict)
+
+
+def template(kind: str) -> bytes:
+    """The Chinese template workbook of `kind` (headings from the text catalogue)."""
+    return template_xlsx(kind, {key: t(f"tpl.{key}") for key in LABEL_KEYS})
 
 
 def store() -> Store:

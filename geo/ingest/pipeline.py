@@ -525,8 +525,13 @@ def stage_delivery(uploads: list[Upload], report: Report, *, mode: Mode, base: s
     parts = [replace(p, kind=chosen(p)) for p in recognise(uploads, mapping=mapping)]
     skipped = {p.label for p in parts if p.kind is None and kinds.get(p.label, kinds.get(uploads[p.upload].name)) == ""}
     delivery = Delivery(parts)
+    recognised_uploads = {p.upload for p in parts if p.kind is not None}
     for part in parts:
         if part.kind is None and part.label not in skipped:
+            if part.pick is not None and part.upload in recognised_uploads:
+                # another sheet / layer of the same file is data (e.g. a template's description sheet)
+                report.add(part.label, "part_ignored", severity="info")
+                continue
             report.add(part.label, "kind_unknown", hint="kind_choose",
                        detail={"headers": "、".join(h for h in part.headers if h)[:120]})
     unit_items = []

@@ -58,6 +58,8 @@ def table_kind(grid: tables.Grid, mapping: dict[str, str] | None = None) -> tupl
         specific = matched - GENERIC
         if kind == "sites" and not ({"lon", "lat"} <= matched or "township_code" in matched):
             specific = set()
+        if len(matched) < 2:  # one matching word is no table (e.g. a description sheet)
+            specific = set()
         scores.append((len(specific), kind, tuple(headers), tuple(sorted(matched))))
         if len(headers) > len(best_headers):
             best_headers = tuple(headers)
