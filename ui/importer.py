@@ -19,7 +19,7 @@ from geo.ingest.templates import LABEL_KEYS, template_xlsx
 from geo.table import to_xlsx_bytes
 from ui import cache
 from ui.import_text import problem_text, problems_table
-from ui.text import t
+from ui.text import TEXT, t
 
 CHECK_KEY = "data.checked"     # the last check: Checked
 OUTCOME_KEY = "data.publish_report"
@@ -97,7 +97,7 @@ def kind_options() -> list[str]:
 
 
 def kind_label(kind: str) -> str:
-    return t("data.kind_skip") if kind == "" else t(f"kind.{kind}")
+    return t("data.kind_skip") if kind == "" else TEXT.get(f"kind.{kind}", kind)
 
 
 def field_options(kind: str | None) -> list[str]:

@@ -10,7 +10,7 @@ import streamlit as st
 from geo.errors import DataError
 from geo.schema import YEARS
 from ui import cache
-from ui.text import error_text, t
+from ui.text import TEXT, error_text, t
 
 # (script path relative to the app root, navigation text key)
 PAGES = (
@@ -45,7 +45,7 @@ def load_bundle():
         st.error(f"**{t('error.title')}**：{error_text(error)}\n\n{t('error.hint')}")
         st.stop()
     if bundle.missing:  # partial data is normal: say plainly what the dataset does not hold
-        st.sidebar.info(t("data.missing_kinds", kinds="、".join(t(f"kind.{k}") for k in bundle.missing)))
+        st.sidebar.info(t("data.missing_kinds", kinds="、".join(TEXT.get(f"kind.{k}", k) for k in bundle.missing)))
     return bundle
 
 
