@@ -6,7 +6,7 @@ kind there is recognised too). The user can correct every guess.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -82,6 +82,8 @@ def recognise(uploads: list[Upload], *, mapping: dict[str, str] | None = None) -
                 if (source.kind == "vector") != (kind_hint == "units"):
                     continue
                 pick = choice.label if len(options) > 1 else None
+                label = choice.label if source.name == upload.name else f"{upload.name} : {choice.label}"
+                choice = replace(choice, label=label)  # the label names the zip a member came from
                 scratch = Report()
                 if source.kind == "vector":
                     layer = boundaries.read_layer(source, scratch, layer=choice.part)

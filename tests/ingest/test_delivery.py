@@ -160,3 +160,14 @@ def test_command_line_runs_as_a_module(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "县 4 个，乡镇" in run.stdout
+
+
+def test_two_prefectures_in_two_provinces_form_one_dataset(tmp_path, empty_store, capsys):
+    """A dataset may hold several prefectures (here in two provinces and two GK zones)."""
+    deliveries = [dl.build(p, tmp_path / p) for p in PREFECTURES]
+    assert main(["--new", "--repair", *[f for d in deliveries for f in _files(d)]]) == 0, capsys.readouterr().err
+    bundle = read_bundle(empty_store.active_folder())
+    assert set(bundle.units["code"].str[:4]) == {p[:4] for p in PREFECTURES}
+    assert len(bundle.units) == sum(d.totals["counties"] + d.totals["townships"] for d in deliveries)
+    imported = empty_store.active().meta["imported"]
+    assert {f"{d.name}县界.zip : 县界/县级行政区.shp" for d in deliveries} <= set(imported)
