@@ -30,8 +30,9 @@ with st.expander(t("data.templates")):
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key="data.template", on_click="ignore")
 
+# on the bundled demo the natural first import is a new dataset, not an update of the demo
 mode = st.radio(t("data.mode"), importer.MODES, format_func=lambda m: t(f"data.mode.{m}"), key="data.mode",
-                horizontal=True)
+                horizontal=True, index=importer.MODES.index("new") if cache.is_demo(cache.data_folder()) else 0)
 st.caption(t(f"data.mode_help.{mode}"))
 st.caption(t("data.formats"))
 uploaded = st.file_uploader(t("data.upload", limit=MAX_UPLOAD_MB), type=importer.UPLOAD_TYPES,
