@@ -321,13 +321,15 @@ def merge_rows(kind: str, new: pd.DataFrame, base: pd.DataFrame | None,
         new["site_id"] = [known.get((t, n), i) for t, n, i in zip(new["township_code"], new[NAME], new["site_id"])]
     keys = list(dataset.key)
     changed = [c for c in dataset.names if c not in keys and (columns is None or c in columns)]
-    merged = base.set_index(keys)
+    merged = base.set_index(keys).copy()
     delivered = new.set_index(keys)
-    both = delivered.index.intersection(merged.index)
-    merged.loc[both, changed] = delivered.loc[both, changed].astype(merged[changed].dtypes.to_dict())
-    added = delivered.loc[delivered.index.difference(merged.index)]
+    common = delivered.index.isin(merged.index)
+    positions = merged.index.get_indexer(delivered.index[common])
+    for column in changed:  # positional: keys are unique on both sides (checked at staging)
+        merged.iloc[positions, merged.columns.get_loc(column)] = delivered.loc[common, column].to_numpy()
+    added = delivered.loc[~common]
     out = pd.concat([merged, added.astype(merged.dtypes.to_dict())]).reset_index()[dataset.names]
-    return out, int(len(merged) - len(both))
+    return out, int(len(merged) - int(common.sum()))
 
 
 def cross_check(units: gpd.GeoDataFrame, frames: dict[str, tuple[str, pd.DataFrame, dict]], report: Report,

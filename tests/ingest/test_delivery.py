@@ -171,3 +171,19 @@ def test_two_prefectures_in_two_provinces_form_one_dataset(tmp_path, empty_store
     assert len(bundle.units) == sum(d.totals["counties"] + d.totals["townships"] for d in deliveries)
     imported = empty_store.active().meta["imported"]
     assert {f"{d.name}县界.zip : 县界/县级行政区.shp" for d in deliveries} <= set(imported)
+
+
+def test_update_on_top_of_the_demo_records_demo_kinds(tmp_path, empty_store, capsys):
+    """An update of the bundled demo keeps the demo's other rows: meta.json says which kinds
+    still come from the demo (the portal's demo notice reads it); a new dataset has none."""
+    demo = read_bundle(ROOT / "data" / "demo")
+    village = demo.exit_status["code"].iloc[-1]
+    path = tmp_path / "一村.xlsx"
+    path.write_bytes(_township_workbook([[int(village), 100, 90]], title="2019年某村"))
+    assert main([str(path)]) == 0, capsys.readouterr().err
+    meta = empty_store.active().meta
+    assert meta["mode"] == "update"
+    assert meta["demo_kinds"] == ["exit_status", "services", "sites", "units"]
+    rows = read_bundle(empty_store.active_folder()).exit_status.set_index(["code", "year"])
+    assert rows.loc[(village, 2019), "registered_poor"] == 100
+    assert len(rows) == len(demo.exit_status)
