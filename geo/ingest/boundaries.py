@@ -250,9 +250,17 @@ def _check_overlaps(layer: Layer, geoms: np.ndarray, codes: list, source_crs: CR
     where = {"sheet": layer.layer} if layer.layer else {}
     levels = [code_level(c) if c else None for c in codes]
     usable = np.array([g is not None and not shapely.is_empty(g) and shapely.is_valid(g) for g in geoms])
-    tree = shapely.STRtree(np.where(usable, geoms, None))
-    left, right = tree.query(np.where(usable, geoms, None), predicate="intersects")
-    pairs = [(a, b) for a, b in zip(left, right) if a < b and levels[a] == levels[b] and levels[a]]
+    pairs: set[tuple[int, int]] = set()
+    for level in {lv for lv in levels if lv}:  # one level at a time: parents contain children
+        index = np.flatnonzero(usable & np.array([lv == level for lv in levels]))
+        shapes = geoms[index]
+        tree = shapely.STRtree(shapes)
+        # neighbours in a clean coverage only touch: look at interiors that overlap or contain
+        for predicate in ("overlaps", "contains"):
+            left, right = tree.query(shapes, predicate=predicate)
+            pairs |= {(int(min(index[a], index[b])), int(max(index[a], index[b])))
+                      for a, b in zip(left, right) if a != b}
+    pairs = sorted(pairs)
     if not pairs:
         return
     series = gpd.GeoSeries(geoms, crs=source_crs).to_crs(metric)
