@@ -433,14 +433,15 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
     for kind in TABLE_KINDS:
         items = [s for s in ready if s.kind == kind]
         new = None
+        seen: dict[tuple, str] = {}   # key -> the file that delivered it first
+        keys = list(schema.DATASETS[kind].key)
         for item in items:
             frame = item.data
-            if new is not None:
-                keys = list(schema.DATASETS[kind].key)
-                seen = set(map(tuple, new[keys].astype(str).to_numpy().tolist()))
-                for row, key in zip(frame.index, frame[keys].astype(str).to_numpy().tolist()):
-                    if tuple(key) in seen:
-                        report.add(item.label, "key_duplicate_files", row=int(row), value=" / ".join(key))
+            for row, key in zip(frame.index, map(tuple, frame[keys].astype(str).to_numpy().tolist())):
+                if key in seen and seen[key] != item.label:
+                    report.add(item.label, "key_duplicate_files", row=int(row), value=" / ".join(key),
+                               detail={"other": seen[key]})
+                seen.setdefault(key, item.label)
             new = frame if new is None else pd.concat([new, frame])
             frames[f"{kind}:{item.label}"] = (item.label, frame, item.written)
         base_rows = getattr(before, kind, None) if (mode == "update" and before is not None) else None

@@ -187,3 +187,14 @@ def test_update_on_top_of_the_demo_records_demo_kinds(tmp_path, empty_store, cap
     rows = read_bundle(empty_store.active_folder()).exit_status.set_index(["code", "year"])
     assert rows.loc[(village, 2019), "registered_poor"] == 100
     assert len(rows) == len(demo.exit_status)
+
+
+def test_two_files_delivering_the_same_row_are_refused(published, tmp_path, empty_store, capsys):
+    first = empty_store.active_id()
+    town = int(published.townships["code"].iloc[0])
+    for name in ("甲.xlsx", "乙.xlsx"):
+        (tmp_path / name).write_bytes(_township_workbook([[town, 10, 5]]))
+    assert main([str(tmp_path / "甲.xlsx"), str(tmp_path / "乙.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert "[错误] 文件 乙.xlsx，第 3 行" in err and "代码与另一个文件重复（甲.xlsx）" in err, err
+    assert empty_store.active_id() == first
