@@ -122,3 +122,31 @@ def test_unknown_headers_are_mapped_and_the_profile_offered_again(store, tmp_pat
     again.button(key="data.check").click().run()
     assert again.selectbox(key="data.map.0.2").value == "lon"
     assert any("县安置点表" in t.value for t in again.text)
+
+
+def test_new_dataset_with_year_confirmed_and_removal_consent(store, tmp_path):
+    """A new dataset replacing the active one: the year taken from the title is shown for
+    confirmation (and corrected here), the removal is listed and needs the consent box."""
+    from tests.ingest import delivery as dl
+    delivery = dl.build(sorted(dl.GK_EPSG)[0], tmp_path / "delivery")
+    first = store.active_id()
+    at = _page()
+    at.radio(key="data.mode").set_value("new").run()
+    _upload(at, [(p.name, p.read_bytes(), "application/octet-stream")
+                 for key, p in delivery.files.items() if key != "sites"])
+    at.button(key="data.check").click().run()
+    year = next(n for n in at.number_input if n.key.startswith("data.year."))
+    assert year.value == dl.YEAR
+    year.set_value(2018).run()
+    at.button(key="data.check").click().run()
+    assert at.success[0].value.startswith("校验通过")
+    at.button(key="data.publish").click().run()
+    assert not at.exception, at.exception
+    assert store.active_id() == first                     # refused: data would be removed
+    removed = [line for line in _lines(at) if "将减少" in line]
+    assert removed and any("→ 0" in line for line in removed), _lines(at)
+    at.checkbox(key="data.allow_removal").check().run()
+    at.button(key="data.publish").click().run()
+    assert store.active_id() != first
+    from geo.read import read_bundle
+    assert set(read_bundle(store.active_folder()).exit_status["year"]) == {2018}
