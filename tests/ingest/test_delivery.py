@@ -198,3 +198,27 @@ def test_two_files_delivering_the_same_row_are_refused(published, tmp_path, empt
     err = capsys.readouterr().err
     assert "[错误] 文件 乙.xlsx，第 3 行" in err and "代码与另一个文件重复（甲.xlsx）" in err, err
     assert empty_store.active_id() == first
+
+
+def test_mapping_profile_on_the_command_line(published, tmp_path, empty_store, capsys):
+    """A site list with the bureau's own headers goes in with a mapping profile (--mapping)."""
+    import json
+    town = published.townships.iloc[0]
+    point = town.geometry.representative_point()
+    frame = pd.DataFrame({"点位": ["新安置点"], "乡镇编码": [town["code"]], "X坐标": [round(point.x, 6)],
+                          "Y坐标": [round(point.y, 6)], "计划户": [80], "备注": ["无"]})
+    (tmp_path / "点位.csv").write_bytes(frame.to_csv(index=False).encode("gbk"))
+    assert main([str(tmp_path / "点位.csv")]) == 1
+    assert "无法识别文件内容属于哪类数据" in capsys.readouterr().err
+    profile = {"name": "县安置点表", "kind": "sites", "columns": {
+        "点位": "name", "乡镇编码": "township_code", "X坐标": "lon", "Y坐标": "lat", "计划户": "planned_households",
+        "备注": ""}}
+    (tmp_path / "map.json").write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    assert main(["--mapping", str(tmp_path / "map.json"), str(tmp_path / "点位.csv")]) == 0, capsys.readouterr().err
+    sites = read_bundle(empty_store.active_folder()).sites
+    assert len(sites) == published.totals["sites"] + 1
+    added = sites.loc[sites["name"] == "新安置点"].iloc[0]
+    assert added["township_code"] == town["code"] and added["planned_households"] == 80
+    (tmp_path / "bad.json").write_text(json.dumps({"columns": {"点位": "no_such_field"}}), encoding="utf-8")
+    assert main(["--mapping", str(tmp_path / "bad.json"), str(tmp_path / "点位.csv")]) == 1
+    assert "映射文件 bad.json 无效：no_such_field" in capsys.readouterr().err
