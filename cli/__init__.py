@@ -1,1 +1,1 @@
-"""Command-line entry points of the portal (above geo/, layers/ and ui/ in the import order)."""
+"""Command-line entry points: above geo/, layers/ and ui/ (they may import all three)."""

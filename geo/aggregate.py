@@ -30,8 +30,9 @@ def _village_status(frame: pd.DataFrame, year: int) -> pd.Series:
 def unit_figures(units: pd.DataFrame, exit_status: pd.DataFrame, year: int) -> pd.DataFrame:
     """One row per unit (every level) with its figures as of `year` end.
 
-    Counts come from the unit's own row when given, else the sum of its children (villages ->
-    townships -> counties); incidence = remaining / rural population at every level. Units
+    Counts of a township or county are the sum of its children (villages -> townships ->
+    counties) when every child has the figure, else the unit's own delivered figure (township
+    and county rows, 贫困村数 / 已出列贫困村数 included), else NA; incidence = remaining / rural population at every level. Units
     without statistics stay in the result with NA figures (status "no_data"). Inputs unchanged.
     """
     rows = exit_status.loc[exit_status[YEAR] == year].drop(columns=[YEAR])
@@ -41,17 +42,30 @@ def unit_figures(units: pd.DataFrame, exit_status: pd.DataFrame, year: int) -> p
     status = _village_status(base, year)
     village = base[LEVEL] == "village"
     poor_village = village & (base["poor_flag"] == True).fillna(False).astype(bool)  # noqa: E712
-    base["poor_villages"] = poor_village.astype("Int64").where(village, pd.NA)
-    base["exited_villages"] = (poor_village & (status == "exited")).astype("Int64").where(village, pd.NA)
-    base["open_villages"] = (poor_village & (status != "exited")).astype("Int64").where(village, pd.NA)
-    base["planned_villages"] = (poor_village & (status == "planned")).astype("Int64").where(village, pd.NA)
+    # township / county figures as delivered (贫困村数 / 已出列贫困村数) when no village rows are
+    delivered = {c: base[c].astype("Int64") if c in base else pd.Series(pd.NA, index=base.index, dtype="Int64")
+                 for c in ("poor_villages", "exited_villages")}
+    known = village & base["poor_flag"].notna()   # a village without a row counts as unknown, not 0
+    none = pd.Series(pd.NA, index=base.index, dtype="Int64")
+    base["poor_villages"] = poor_village.astype("Int64").where(known, none).where(
+        village, delivered["poor_villages"])
+    base["exited_villages"] = (poor_village & (status == "exited")).astype("Int64").where(known, none).where(
+        village, delivered["exited_villages"])
+    base["open_villages"] = (poor_village & (status != "exited")).astype("Int64").where(known, none).where(
+        village, delivered["poor_villages"] - delivered["exited_villages"])
+    base["planned_villages"] = (poor_village & (status == "planned")).astype("Int64").where(known, none)
     village_counts = ["poor_villages", "exited_villages", "open_villages", "planned_villages"]
     for child, parent in (("village", "township"), ("township", "county")):
-        sums = base.loc[base[LEVEL] == child].groupby(PARENT)[counts + village_counts].sum(min_count=1)
+        # a parent is summed only from complete children (every child has the figure), else it
+        # keeps its own delivered figure: a partial sum would silently understate it
+        children = base.loc[base[LEVEL] == child].groupby(PARENT)[counts + village_counts]
+        sums = children.sum(min_count=1)
+        complete = children.count().eq(children.size(), axis=0)
+        sums = sums.where(complete)
         is_parent = base[LEVEL] == parent
         filled = base.loc[is_parent, [CODE]].join(sums, on=CODE)
         for column in counts + village_counts:
-            base.loc[is_parent, column] = base.loc[is_parent, column].fillna(filled[column])
+            base.loc[is_parent, column] = filled[column].fillna(base.loc[is_parent, column])
     base["remaining_poor"] = base["registered_poor"] - base["exited_poor"]
     rural = base["rural_population"].astype("Float64")
     base["incidence"] = (base["remaining_poor"].astype("Float64") / rural.where(rural > 0))

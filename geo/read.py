@@ -6,7 +6,6 @@ value. Nothing here mutates its input or guesses a missing CRS.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,36 +13,30 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import schema
+from geo import rules, schema
 from geo.codes import CodeError, code_level, normalize_code, parent_code
 from geo.errors import DataError
-from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT, YEAR, Column, Dataset
+from geo.problems import Report
+from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT, Dataset
 
-_TRUE = {"1", "true", "yes", "y", "是", "有", "√", "t"}
-_FALSE = {"0", "false", "no", "n", "否", "无", "×", "f"}
-_MISSING = {"", "nan", "none", "null", "na", "n/a", "-", "—", "－"}
-
-# Levels each table may key on; anything else is a "code of the wrong level".
-ALLOWED_LEVELS: dict[str, tuple[str, ...]] = {
-    "units": ("county", "township", "village"),
-    "exit_status": ("county", "township", "village"),
-    "services": ("township", "village"),
-    "sites": ("township",),
-    "problems": ("county", "township", "village"),
-    "projects": ("county", "township", "village"),
-    "supervision": ("county", "township", "village"),
-}
+# The rules live in geo.rules (shared with the import); these names stay importable from here.
+ALLOWED_LEVELS = rules.ALLOWED_LEVELS
+_DTYPES = rules.DTYPES
+_parse_cell = rules.parse_cell
+CORE_TABLES = ("exit_status", "services", "sites")  # a dataset may lack any of them
 
 
 @dataclass(frozen=True)
 class Bundle:
-    """One complete, validated dataset folder. Units are in DISPLAY_CRS (EPSG:4326)."""
+    """One validated dataset folder. Units are in DISPLAY_CRS (EPSG:4326); a table the dataset
+    does not have is an empty frame with the schema's columns (see `missing`)."""
 
     folder: str
     units: gpd.GeoDataFrame
     exit_status: pd.DataFrame
     services: pd.DataFrame
     sites: pd.DataFrame
+    missing: tuple[str, ...] = ()   # kinds absent from the folder (partial data is normal)
     # optional inspection kinds (督战): None when the folder does not hold them
     problems: pd.DataFrame | None = None
     projects: pd.DataFrame | None = None
@@ -78,107 +71,28 @@ def _parse_codes(values: pd.Series, *, source: str, column: str, allowed: tuple[
     return pd.Series(out, index=values.index, dtype="string")
 
 
-def _parse_cell(raw: object, column: Column) -> object:
-    """Parse one text cell; raises ValueError(rule) on a bad value. Returns pd.NA for empty."""
-    text = "" if raw is None or (isinstance(raw, float) and raw != raw) else str(raw).strip()
-    if text.lower() in _MISSING:
-        if not column.nullable:
-            raise ValueError("value_missing")
-        return pd.NA
-    if column.type in ("str",):
-        return text
-    if column.type == "bool":
-        low = text.lower()
-        low = {"1.0": "1", "0.0": "0"}.get(low, low)
-        if low in _TRUE:
-            return True
-        if low in _FALSE:
-            return False
-        raise ValueError("value_not_bool")
-    if column.type == "date":
-        return parse_date(text)
-    if column.type == "enum":
-        value = schema.ENUM_ALIASES.get(text, text)
-        if value not in column.allowed:
-            raise ValueError("value_not_allowed")
-        return value
-    try:
-        number = float(text.replace(",", ""))
-    except ValueError:
-        raise ValueError("value_not_number") from None
-    if number != number:
-        raise ValueError("value_not_number")
-    if column.type in ("int", "year"):
-        if not number.is_integer():
-            raise ValueError("value_not_integer")
-        number = int(number)
-    if column.type == "year" and number not in schema.YEAR_RANGE:
-        raise ValueError("year_out_of_range")
-    if column.minimum is not None and number < column.minimum:
-        raise ValueError("value_negative" if column.minimum == 0 else "value_too_small")
-    return number
+def empty_table(dataset: Dataset) -> pd.DataFrame:
+    """A table of `dataset` without rows, with the schema's columns and dtypes."""
+    return pd.DataFrame({c.name: pd.Series([], dtype=_DTYPES.get(c.type, "object")) for c in dataset.columns})
 
 
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00(?:\.0+)?)?)?$")
-
-
-def parse_date(text: str) -> pd.Timestamp:
-    """A day as agencies write it (2020-05-31, 2020/5/31, 2020.5.31, 2020年5月31日, or an Excel
-    date cell read as 2020-05-31T00:00:00); raises ValueError("value_not_date") otherwise."""
-    match = _DATE.match(text.strip())
-    if not match:
-        raise ValueError("value_not_date")
-    year, month, day = (int(g) for g in match.groups())
-    if year not in schema.YEAR_RANGE:
-        raise ValueError("value_not_date")
-    try:
-        return pd.Timestamp(year=year, month=month, day=day)
-    except ValueError:
-        raise ValueError("value_not_date") from None
-
-
-_DTYPES = {"date": "datetime64[ns]", "str": "string", "bool": "boolean", "enum": "string", "int": "Int64", "year": "Int64",
-           "float": "Float64"}
-
-
-def parse_table(raw: pd.DataFrame, dataset: Dataset, *, source: str, header_rows: int = 1) -> pd.DataFrame:
-    """Validate and type a table read as text. Returns a new frame with exactly the schema's
-    columns (optional missing ones filled with NA). Raises DataError at the first problem."""
+def parse_table(raw: pd.DataFrame, dataset: Dataset, *, source: str, header_rows: int = 1,
+                known_codes: set[str] | None = None) -> pd.DataFrame:
+    """Validate and type a table read as text with the shared rules (geo.rules) in fail-first
+    mode. Returns a new frame with exactly the schema's columns (optional missing ones filled
+    with NA). Raises DataError at the first problem."""
     _check_columns(raw, dataset, source)
-
-    def row_of(index: int) -> int:
-        return _file_row(int(index), header_rows=header_rows)
-
-    out = {}
-    for column in dataset.columns:
-        if column.name not in raw.columns:
-            out[column.name] = pd.Series(pd.NA, index=raw.index, dtype=_DTYPES.get(column.type, "object"))
-            continue
-        values = raw[column.name]
-        if column.type == "code":
-            out[column.name] = _parse_codes(values, source=source, column=column.name,
-                                            allowed=ALLOWED_LEVELS[dataset.kind], row_of=row_of)
-            continue
-        parsed = []
-        for index, cell in zip(values.index, values.tolist()):
-            try:
-                parsed.append(_parse_cell(cell, column))
-            except ValueError as exc:
-                raise DataError(source, str(exc), row=row_of(index), column=column.name, value=cell,
-                                detail={"allowed": list(column.allowed)} if column.allowed else {}) from None
-        out[column.name] = pd.Series(parsed, index=raw.index, dtype=_DTYPES[column.type])
-    table = pd.DataFrame(out, index=raw.index)
-    dupes = table.duplicated(list(dataset.key), keep="first")
-    if dupes.any():
-        first = dupes.idxmax()
-        raise DataError(source, "key_duplicate", row=row_of(first), column=dataset.key[0],
-                        value=" / ".join(str(table.at[first, k]) for k in dataset.key))
+    frame = raw.copy()
+    frame.index = [_file_row(i, header_rows=header_rows) for i in range(len(frame))]
+    table = rules.check_frame(frame, dataset, Report(fail_first=True), file=source,
+                              known_codes=known_codes)
     return table.reset_index(drop=True)
 
 
-def read_table(path: str | os.PathLike, dataset: Dataset) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, dataset: Dataset, *,
+               known_codes: set[str] | None = None) -> pd.DataFrame:
     """Read a CSV (UTF-8, optional BOM) of `dataset` and validate it; every cell is read as text
-    so codes keep their digits."""
+    so codes keep their digits. `known_codes`: codes of the boundaries (unknown -> DataError)."""
     path = Path(path)
     source = path.name
     if not path.is_file():
@@ -188,7 +102,7 @@ def read_table(path: str | os.PathLike, dataset: Dataset) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(source, "file_corrupt", detail={"reason": type(exc).__name__}) from None
     raw.columns = [str(c).strip() for c in raw.columns]
-    return parse_table(raw, dataset, source=source)
+    return parse_table(raw, dataset, source=source, known_codes=known_codes)
 
 
 def validate_units(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
@@ -269,81 +183,22 @@ def read_units(path: str | os.PathLike) -> gpd.GeoDataFrame:
     return validate_units(gdf, source=source)
 
 
-def _check_known(table: pd.DataFrame, column: str, known: set[str], source: str) -> None:
-    unknown = ~table[column].isin(known)
-    if unknown.any():
-        first = int(unknown.idxmax())
-        raise DataError(source, "code_unknown", row=_file_row(first), column=column,
-                        value=table.at[first, column])
-
-
-def _check_exit_years(table: pd.DataFrame, source: str) -> None:
-    """A year row can only know exits up to its own year."""
-    late = (table["actual_exit_year"] > table[YEAR]).fillna(False)
-    if late.any():
-        first = int(late.idxmax())
-        raise DataError(source, "exit_after_asof", row=_file_row(first), column="actual_exit_year",
-                        value=int(table.at[first, "actual_exit_year"]),
-                        detail={"year": int(table.at[first, YEAR])})
-
-
 def read_bundle(folder: str | os.PathLike) -> Bundle:
-    """Read and cross-validate every dataset of a folder (codes must exist in the boundaries)."""
+    """Read and cross-validate a dataset folder (table codes must exist in the boundaries). The
+    boundaries are required; a missing table is an empty frame listed in `Bundle.missing`."""
     folder = Path(folder)
     units = read_units(folder / schema.FILES["units"])
     known = set(units[CODE])
-    tables = {}
-    for kind in ("exit_status", "services", "sites"):
-        name = schema.FILES[kind]
-        table = read_table(folder / name, schema.DATASETS[kind])
-        column = "township_code" if kind == "sites" else CODE
-        _check_known(table, column, known, name)
-        if kind == "exit_status":
-            _check_exit_years(table, name)
-        tables[kind] = table
-    for kind in schema.OPTIONAL_KINDS:
-        name = schema.OPTIONAL_FILES[kind]
-        if not (folder / name).is_file():
+    tables, missing = {}, []
+    for kind in CORE_TABLES:
+        path = folder / schema.FILES[kind]
+        if not path.is_file():
+            tables[kind] = empty_table(schema.DATASETS[kind])
+            missing.append(kind)
             continue
-        table = read_table(folder / name, schema.DATASETS[kind])
-        _check_known(table, CODE, known, name)
-        problems = record_problems(kind, table)
-        if problems:
-            index, column, rule, value = problems[0]
-            raise DataError(name, rule, row=_file_row(index), column=column, value=value)
-        tables[kind] = table
-    return Bundle(folder=str(folder), units=units, **tables)
-
-
-def _date_text(value: object) -> str:
-    return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
-
-
-def record_problems(kind: str, table: pd.DataFrame) -> list[tuple[object, str, str, str]]:
-    """Rules across the cells of one row of an inspection table, for every row: (index, column,
-    rule, value) per problem. Shared by the bundle reader (first problem raised) and the import
-    (every problem listed). Empty for other kinds; `table` is typed and unchanged."""
-    out: list[tuple[object, str, str, str]] = []
-    if kind == "problems":
-        early = (table["deadline"] < table["found_date"]).fillna(False)
-        closed = table["status"] == "closed"
-        no_date = (closed & table["closed_date"].isna()).fillna(False)
-        before = (table["closed_date"] < table["found_date"]).fillna(False)
-        for index in table.index:
-            if early[index]:
-                out.append((index, "deadline", "deadline_before_found", _date_text(table.at[index, "deadline"])))
-            if no_date[index]:
-                out.append((index, "closed_date", "closed_without_date", "已销号"))
-            if before[index]:
-                out.append((index, "closed_date", "closed_before_found", _date_text(table.at[index, "closed_date"])))
-    elif kind == "projects":
-        early = (table["planned_finish"] < table["planned_start"]).fillna(False)
-        done_early = (table["actual_finish"] < table["actual_start"]).fillna(False)
-        for index in table.index:
-            if early[index]:
-                out.append((index, "planned_finish", "finish_before_start",
-                            _date_text(table.at[index, "planned_finish"])))
-            if done_early[index]:
-                out.append((index, "actual_finish", "finish_before_start",
-                            _date_text(table.at[index, "actual_finish"])))
-    return out
+        tables[kind] = read_table(path, schema.DATASETS[kind], known_codes=known)
+    for kind in schema.OPTIONAL_KINDS:  # inspection tables: None when absent
+        path = folder / schema.FILES[kind]
+        if path.is_file():
+            tables[kind] = read_table(path, schema.DATASETS[kind], known_codes=known)
+    return Bundle(folder=str(folder), units=units, **tables, missing=tuple(missing))

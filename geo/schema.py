@@ -89,6 +89,10 @@ EXIT_STATUS = Dataset(
                unit="households", nullable=True, minimum=0),
         Column("monitored_sudden", "int", "monitored households: sudden hardship (突发严重困难户)",
                unit="households", nullable=True, minimum=0),
+        Column("poor_villages", "int", "poor villages (贫困村数), a township or county figure when its "
+               "village rows are not delivered", unit="villages", required=False, nullable=True, minimum=0),
+        Column("exited_villages", "int", "exited poor villages (已出列贫困村数), a township or county figure",
+               unit="villages", required=False, nullable=True, minimum=0),
     ),
 )
 
@@ -126,17 +130,19 @@ SITES = Dataset(
     description="Centralised relocation sites (易地扶贫搬迁集中安置点) as points, one row per site.",
     key=("site_id",),
     columns=(
-        Column("site_id", "str", "site identifier, unique"),
+        Column("site_id", "str", "site identifier, unique (generated at import when not delivered)"),
         Column(NAME, "str", "site name"),
         Column("township_code", "code", "code of the township the site belongs to"),
         Column("lon", "float", "longitude, CGCS2000 (EPSG:4490)", unit="degrees", nullable=True),
         Column("lat", "float", "latitude, CGCS2000 (EPSG:4490)", unit="degrees", nullable=True),
         # Site counts carry no minimum: negative values are kept and listed by geo.sites.site_quality.
         Column("planned_households", "int", "planned households (计划搬迁户数)", unit="households"),
-        Column("moved_households", "int", "households moved in (已搬迁户数)", unit="households"),
-        Column("planned_persons", "int", "planned persons (计划搬迁人数)", unit="persons"),
-        Column("moved_persons", "int", "persons moved in (已搬迁人数)", unit="persons"),
-        Column("stage", "enum", "construction stage (未开工 / 在建 / 竣工 / 已入住)", allowed=SITE_STAGES),
+        # real site lists rarely carry more than name, location and planned households
+        Column("moved_households", "int", "households moved in (已搬迁户数)", unit="households", nullable=True),
+        Column("planned_persons", "int", "planned persons (计划搬迁人数)", unit="persons", nullable=True),
+        Column("moved_persons", "int", "persons moved in (已搬迁人数)", unit="persons", nullable=True),
+        Column("stage", "enum", "construction stage (未开工 / 在建 / 竣工 / 已入住)", allowed=SITE_STAGES,
+               nullable=True),
         Column("start_year", "year", "construction start year", nullable=True),
         Column("completion_year", "year", "completion year, empty while not completed", nullable=True),
         Column("jobs_found", "int", "movers in work (就业人数), follow-up support", unit="persons",
@@ -234,6 +240,7 @@ SUPERVISION = Dataset(
 OPTIONAL_KINDS = ("problems", "projects", "supervision")
 OPTIONAL_FILES = {"problems": "problems.csv", "projects": "projects.csv", "supervision": "supervision.csv"}
 DATASETS.update({d.kind: d for d in (PROBLEMS, PROJECTS, SUPERVISION)})
+FILES.update(OPTIONAL_FILES)
 
 # Headers as agencies write them for the inspection kinds (merged into the import's aliases).
 INSPECTION_HEADER_ALIASES: dict[str, tuple[str, ...]] = {

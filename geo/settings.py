@@ -70,6 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("idle_minutes", int, 30, "a login session ends after this many idle minutes (0: never)"),
     Setting("oidc_claim", str, "email", "OIDC claim matched against a user's linked identity (email or sub)",
             choices=("email", "sub")),
+    Setting("repair_max_area_change", float, 0.05,
+            "largest share of a polygon's area an automatic repair may change; a larger change is an error"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

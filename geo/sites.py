@@ -121,7 +121,8 @@ def _count_checks(sites: pd.DataFrame) -> list[tuple]:
             if m is not None and p is not None and m > p >= 0:
                 problems.append((*site, moved, "moved_exceeds_planned", f"{int(m)} > {int(p)}"))
         moved = _number(row.moved_households)
-        if row.stage in ("not_started", "building") and moved is not None and moved > 0:
+        stage = row.stage if isinstance(row.stage, str) else None  # a site list may carry no stage
+        if stage in ("not_started", "building") and moved is not None and moved > 0:
             problems.append((*site, "stage", "stage_inconsistent", row.stage))
     return problems
 

@@ -10,7 +10,7 @@ import pandas as pd
 from geo.schema import CODE, SITE_STAGES
 from layers.palette import BOUNDARY_FILL
 from layers.service_layer import GAP_COLORS, NO_DATA, gap_classes
-from layers.sites_layer import FLAG_COLOR, LINE_COLOR, STAGE_COLORS, SitesLegend
+from layers.sites_layer import FLAG_COLOR, LINE_COLOR, NO_STAGE_COLOR, STAGE_COLORS, SitesLegend, _stage_index
 from layers.snapshot import Points
 from layers.styling import Styled
 
@@ -18,13 +18,15 @@ from layers.styling import Styled
 def site_points(drawn: pd.DataFrame, flagged: pd.Series, radius: pd.Series, legend: SitesLegend) -> Points:
     """Points of drawable sites (lon/lat present) coloured by stage; `flagged` (bool) and
     `radius` (px, layers.sites_layer.marker_radius) share `drawn`'s index."""
+    unstaged = any(not isinstance(v, str) for v in drawn["stage"])  # site lists may carry no stage
     return Points(
         lon=tuple(float(v) for v in drawn["lon"]), lat=tuple(float(v) for v in drawn["lat"]),
-        classes=tuple(SITE_STAGES.index(v) for v in drawn["stage"]),
+        classes=tuple(_stage_index(v) for v in drawn["stage"]),
         radius=tuple(float(v) for v in radius.loc[drawn.index]),
         flagged=tuple(bool(v) for v in flagged.loc[drawn.index]),
-        colors=tuple(STAGE_COLORS[s] for s in SITE_STAGES),
-        labels=tuple(legend.stage_labels[s] for s in SITE_STAGES), title=legend.title,
+        colors=tuple(STAGE_COLORS[s] for s in SITE_STAGES) + ((NO_STAGE_COLOR,) if unstaged else ()),
+        labels=tuple(legend.stage_labels[s] for s in SITE_STAGES)
+        + ((legend.stage_labels.get("none", ""),) if unstaged else ()), title=legend.title,
         flag_color=FLAG_COLOR, flag_label=legend.flag_text, line_color=LINE_COLOR,
         size_title=legend.size_title, sizes=tuple(legend.sizes))
 

@@ -2,42 +2,29 @@
 and one page per child unit (the counties of the whole dataset, or the townships of a county), and the
 same pages as PNGs in a zip. The pages are the same figures as the single-view export.
 
-Command line (from the repository root):
-
-    .venv/bin/python -m layers.pack --region all --out pack.pdf [--zip pack.zip]
-        [--year 2020] [--indicator status] [--classing quantiles] [--paper A4|A3]
-        [--orientation landscape|portrait] [--dpi 200] [--data FOLDER]
-
-`--data` defaults to $PORTAL_DATA_DIR, else the bundled demo in data/demo/.
+The command line is `python -m cli.pack` (cli/pack.py).
 """
 from __future__ import annotations
 
-import argparse
 import io
-import sys
 import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
 
 from geo.aggregate import unit_figures
-from geo.classify import METHODS
 from geo.codes import code_level
-from geo.datasets import active_folder, demo_kinds, is_demo
-from geo.errors import DataError
 from geo.identity import identity_of
-from geo.read import Bundle, read_bundle
-from geo.schema import YEARS
+from geo.read import Bundle
 from geo.simplify import display_units
-from geo.view import INDICATORS, ROOT, View
+from geo.view import ROOT, View
 from layers.export import CREATOR, DPI, GLYPH_WARNING, RC, png_bytes
 from layers.snapshot import Text, children, clean_title, normalize_region, prepare_snapshot
-from layers.static_map import ORIENTATIONS, PAPERS, cover_figure, now, snapshot_figure
+from layers.static_map import cover_figure, now, snapshot_figure
 
 Progress = Callable[[int, int, str], None]   # (pages done, pages total, name of the next page)
 
@@ -116,59 +103,3 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
             archive.writestr(f"{number - 1:02d}_{code}.png", png_bytes(fig, dpi))
     report(total, total, "")
     return Pack(pdf_out.getvalue(), zip_out.getvalue(), total, tuple(names))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry: write the pack PDF (and optionally the PNG zip); 0 on success."""
-    parser = argparse.ArgumentParser(prog="python -m layers.pack", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--region", required=True,
-                        help="'all' or the dataset's own prefecture/province code (the whole dataset), "
-                             "or a county code")
-    parser.add_argument("--out", required=True, type=Path, help="PDF file to write")
-    parser.add_argument("--zip", type=Path, help="zip of the pages as PNG")
-    parser.add_argument("--year", type=int, default=YEARS[-1], choices=YEARS)
-    parser.add_argument("--indicator", default="status", choices=INDICATORS)
-    parser.add_argument("--classing", default="quantiles", choices=METHODS)
-    parser.add_argument("--paper", default="A4", choices=sorted(PAPERS))
-    parser.add_argument("--orientation", default="landscape", choices=ORIENTATIONS)
-    parser.add_argument("--dpi", type=int, default=DPI)
-    parser.add_argument("--title", help="cover title (default: region and year)")
-    parser.add_argument("--data", type=Path, default=None, help="dataset folder")
-    args = parser.parse_args(argv)
-    # A command line is an entry point like a page: its Chinese comes from ui/text.py (pure, no
-    # Streamlit); tests/test_architecture.py allows exactly this import in entry points.
-    from ui import text as ui_text
-    t = ui_text.t
-    folder = Path(args.data).resolve() if args.data else active_folder()
-    kinds = demo_kinds(folder)
-    demo = bool(kinds)
-    try:
-        bundle = read_bundle(folder)
-    except DataError as error:
-        print(ui_text.error_text(error), file=sys.stderr)
-        return 1
-    source = t("export.source_demo") if is_demo(folder) else t("export.source_folder", folder=folder.name)
-
-    def progress(done: int, total: int, name: str) -> None:
-        if name:
-            print(t("export.pack_progress", done=done + 1, total=total, name=name), file=sys.stderr)
-
-    try:
-        pack_views(bundle, args.region, year=args.year)
-    except ValueError:
-        aliases = identity_of(bundle.units).aliases
-        print(t("export.cli_region", region=args.region, roots=t("identity.join").join(aliases)), file=sys.stderr)
-        return 2
-    pack = build_pack(bundle, args.region, text=t, demo=demo, demo_kinds=kinds, source=source, year=args.year,
-                      indicator=args.indicator, classing=args.classing, paper=args.paper,
-                      orientation=args.orientation, dpi=args.dpi, title=args.title, progress=progress)
-    args.out.write_bytes(pack.pdf)
-    if args.zip:
-        args.zip.write_bytes(pack.zip)
-    print(t("export.pack_done", pages=pack.pages), file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-

@@ -31,6 +31,7 @@ STAGE_COLORS = {
     "occupied": "#31a354",     # green: people live there
 }
 FLAG_COLOR = "#e31a1c"
+NO_STAGE_COLOR = "#9e9e9e"  # a site whose list gives no construction stage
 LINE_COLOR = "#333333"
 RADIUS_MIN, RADIUS_MAX = 4.0, 16.0
 
@@ -51,6 +52,11 @@ def _cell(value: object) -> object:
     return str(value)
 
 
+def _stage_index(stage: object) -> int:
+    """Index into the stage colours; a site without a stage gets the last (neutral) entry."""
+    return SITE_STAGES.index(stage) if isinstance(stage, str) and stage in SITE_STAGES else len(SITE_STAGES)
+
+
 def sites_json(sites: pd.DataFrame, fields: Sequence[pd.Series], flags: pd.Series,
                radius: pd.Series) -> str:
     """Script-safe JSON list of markers: id, lat, lon (6 decimals), radius `r`, stage index `k`,
@@ -60,7 +66,7 @@ def sites_json(sites: pd.DataFrame, fields: Sequence[pd.Series], flags: pd.Serie
     for index in sites.index:
         site = {"id": str(sites.at[index, "site_id"]),
                 "lat": round(float(sites.at[index, "lat"]), 6), "lon": round(float(sites.at[index, "lon"]), 6),
-                "r": float(radius.at[index]), "k": SITE_STAGES.index(sites.at[index, "stage"]),
+                "r": float(radius.at[index]), "k": _stage_index(sites.at[index, "stage"]),
                 "v": [_cell(column.at[index]) for column in fields]}
         flag = flags.at[index]
         if isinstance(flag, str) and flag:
@@ -103,7 +109,7 @@ var {{ this.get_name() }} = portalSites({{ this.data }}, {{ this.options }}).add
         self._name = "SitesLayer"
         self.data = data
         self.options = script_safe_json({
-            "stages": [{"color": _color(STAGE_COLORS[s])} for s in SITE_STAGES],
+            "stages": [{"color": _color(STAGE_COLORS[s])} for s in SITE_STAGES] + [{"color": NO_STAGE_COLOR}],
             "fields": list(fields), "line": LINE_COLOR, "flagColor": FLAG_COLOR, "flagWeight": 3.5,
             "cluster": cluster, "clusterRadius": cluster_radius, "clusterUntilZoom": cluster_until_zoom,
             "legend": legend.to_json() if legend else None,

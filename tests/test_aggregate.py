@@ -58,7 +58,26 @@ def test_unit_without_statistics_stays_as_no_data(data):
     f = by_code(unit_figures(data.units, rows, 2018))
     assert f.at[tiny.VILLAGES[3], "status"] == "no_data"
     assert len(f) == len(data.units)
-    assert f.at[tiny.TOWNS[1], "remaining_poor"] == 100  # sums what exists
+    # an incomplete sum would understate the township: no figure unless one is delivered
+    assert pd.isna(f.at[tiny.TOWNS[1], "remaining_poor"]) and pd.isna(f.at[tiny.COUNTY, "remaining_poor"])
+    assert f.at[tiny.TOWNS[0], "remaining_poor"] == 2  # its villages are complete
+
+
+def test_township_figures_as_delivered(data):
+    """A township table (no village rows): 贫困村数 / 已出列贫困村数 and counts as delivered,
+    counties summed from their complete townships."""
+    rows = pd.DataFrame({"code": list(tiny.TOWNS), "year": [2019, 2019], "registered_poor": [100, 50],
+                         "exited_poor": [90, 20], "poor_villages": [3, 2], "exited_villages": [1, 2]})
+    rows = rows.astype({c: "Int64" for c in rows.columns if c != "code"})
+    for column in data.exit_status.columns:
+        if column not in rows:
+            rows[column] = pd.Series(pd.NA, index=rows.index, dtype=data.exit_status[column].dtype)
+    f = by_code(unit_figures(data.units, rows[data.exit_status.columns], 2019))
+    assert f.at[tiny.TOWNS[0], "poor_villages"] == 3 and f.at[tiny.TOWNS[1], "exited_villages"] == 2
+    assert f.at[tiny.COUNTY, "poor_villages"] == 5 and f.at[tiny.COUNTY, "exited_villages"] == 3
+    assert f.at[tiny.COUNTY, "remaining_poor"] == 40
+    k = region_kpis(f)
+    assert (k.poor_villages, k.exited_villages, k.registered_poor) == (5, 3, 150)
 
 
 def test_kpis_and_counts(data):

@@ -18,31 +18,26 @@ def imports(path: Path) -> set[str]:
     return names
 
 
-# Command-line entry points are entry points like pages: they may take their Chinese from
-# ui/text.py (a pure module), inside main() only, and nothing else from ui/.
-CLI_ENTRIES = {"layers/pack.py", "geo/ingest/__main__.py"}
-
-
 def test_geo_and_layers_never_import_streamlit_or_ui():
     for folder in ("geo", "layers"):
         for path in (ROOT / folder).rglob("*.py"):
-            found = imports(path) & {"streamlit", "streamlit_folium", "ui"}
-            if path.relative_to(ROOT).as_posix() in CLI_ENTRIES and not found:
-                continue
-            if path.relative_to(ROOT).as_posix() in CLI_ENTRIES:
-                assert found == {"ui"}, found
-                tree = ast.parse(path.read_text(encoding="utf-8"))
-                top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-                assert all(getattr(n, "module", None) != "ui" for n in top), "ui imported at module level"
-                continue
+            found = imports(path) & {"streamlit", "streamlit_folium", "ui", "cli", "pages"}
             assert not found, f"{path.relative_to(ROOT)} imports {found}"
 
 
 def test_geo_never_imports_layers():
     for path in (ROOT / "geo").rglob("*.py"):
-        if path.relative_to(ROOT).as_posix() in CLI_ENTRIES:
-            continue
         assert "layers" not in imports(path), path
+
+
+def test_entry_points_live_above_geo_and_layers():
+    """Command lines are in cli/ (they may use ui/'s pure text modules, never Streamlit)."""
+    assert not (ROOT / "geo" / "ingest" / "__main__.py").exists()
+    for folder in ("geo", "layers", "ui"):
+        for path in (ROOT / folder).rglob("*.py"):
+            assert "argparse" not in imports(path), f"{path.relative_to(ROOT)}: entry points belong in cli/"
+    for path in (ROOT / "cli").rglob("*.py"):
+        assert not imports(path) & {"streamlit", "streamlit_folium", "pages"}, path
 
 
 def _strings(path: Path):
@@ -60,7 +55,7 @@ def test_chinese_ui_text_only_in_ui_text():
     """Pages, ui glue and builders take their Chinese from ui/text.py (comments and docstrings
     may quote the domain's words)."""
     files = [ROOT / "streamlit_app.py"]
-    for folder in ("pages", "ui", "layers"):
+    for folder in ("pages", "ui", "layers", "cli"):
         files += [p for p in (ROOT / folder).rglob("*.py") if not p.name.startswith("text")]
     for path in files:
         for line, value in _strings(path):
@@ -70,7 +65,8 @@ def test_chinese_ui_text_only_in_ui_text():
 def test_every_text_key_used_exists():
     from ui.text import TEXT
     pattern = re.compile(r"""\bt\(\s*["']([a-z_.]+)["']""")
-    for path in list((ROOT / "pages").rglob("*.py")) + list((ROOT / "ui").rglob("*.py")) + [ROOT / "streamlit_app.py"]:
+    for path in list((ROOT / "pages").rglob("*.py")) + list((ROOT / "ui").rglob("*.py")) + \
+            list((ROOT / "cli").rglob("*.py")) + [ROOT / "streamlit_app.py"]:
         for key in pattern.findall(path.read_text(encoding="utf-8")):
             assert key in TEXT, f"{path.name}: missing text key {key}"
 

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from geo.read import read_bundle
-from layers.pack import build_pack, main, pack_views
+from cli.pack import main
+from layers.pack import build_pack, pack_views
 from tests import tiny
 from ui.text import t
 
@@ -84,7 +85,7 @@ def test_command_line_rejects_a_bad_region_in_chinese(folder, tmp_path, capsys):
 
 def test_command_line_runs_as_a_module(folder, tmp_path):
     out = tmp_path / "m.pdf"
-    done = subprocess.run([sys.executable, "-m", "layers.pack", "--region", "all", "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "cli.pack", "--region", "all", "--out", str(out),
                            "--data", str(folder), "--year", "2018", "--dpi", "40"],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -20,13 +20,35 @@ def test_reads_tiny_folder_and_reprojects(tmp_path):
     assert 107.9 < data.units.total_bounds[0] < 108.1  # x=500 km on the CM 108E zone
 
 
-def test_missing_file_names_it(tmp_path):
+def test_missing_table_is_partial_data(tmp_path):
+    """Boundaries without services or sites are a working dataset: empty typed tables."""
     folder = tiny.write_folder(tmp_path)
     (folder / "services.csv").unlink()
+    (folder / "sites.csv").unlink()
+    data = read_bundle(folder)
+    assert data.missing == ("services", "sites")
+    assert data.services.empty and list(data.services.columns) == schema.SERVICES.names
+    assert data.sites["planned_households"].dtype == "Int64"
+    assert len(data.exit_status) > 0
+
+
+def test_missing_boundaries_names_it(tmp_path):
+    folder = tiny.write_folder(tmp_path)
+    (folder / "units.gpkg").unlink()
     with pytest.raises(DataError) as info:
         read_bundle(folder)
-    assert info.value.rule == "file_missing" and info.value.source == "services.csv"
-    assert "services.csv" in error_text(info.value) and "找不到数据文件" in error_text(info.value)
+    assert info.value.rule == "file_missing" and info.value.source == "units.gpkg"
+    assert "units.gpkg" in error_text(info.value) and "找不到数据文件" in error_text(info.value)
+
+
+def test_exited_above_registered_is_refused(tmp_path):
+    folder = tiny.write_folder(tmp_path)
+    frame = pd.read_csv(folder / "exit_status.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, ["registered_poor", "exited_poor"]] = ["10", "600"]
+    frame.to_csv(folder / "exit_status.csv", index=False)
+    with pytest.raises(DataError) as info:
+        read_bundle(folder)
+    assert (info.value.rule, info.value.row, info.value.column) == ("count_above", 2, "exited_poor")
 
 
 def test_corrupt_gpkg(tmp_path):

@@ -38,7 +38,7 @@ def data_folder() -> str:
 def stamp(folder: str) -> tuple:
     """Changes whenever a dataset file changes, so caches never serve stale data."""
     out = []
-    for name in [*schema.FILES.values(), *schema.OPTIONAL_FILES.values()]:
+    for name in schema.FILES.values():
         path = Path(folder) / name
         out.append((name, path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else (name,))
     return tuple(out)

@@ -16,6 +16,8 @@ class _Blank(dict):
 
 def _fill(text: str, detail: dict) -> str:
     values = {k: ("、".join(map(str, v)) if isinstance(v, (list, tuple)) else v) for k, v in detail.items()}
+    if "kind" in values:  # a dataset kind is named as the user knows it
+        values["kind"] = TEXT.get(f"kind.{values['kind']}", values["kind"])
     return string.Formatter().vformat(text, (), _Blank(values))
 
 

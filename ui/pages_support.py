@@ -155,7 +155,7 @@ def site_table(shown: pd.DataFrame, far: pd.Series) -> pd.DataFrame:
         t("site.name"): shown["name"],
         t("site.county"): shown["county_name"],
         t("site.township"): shown["township_name"],
-        t("site.stage"): shown["stage"].map(lambda v: t(f"stage.{v}")),
+        t("site.stage"): shown["stage"].map(lambda v: t(f"stage.{v}") if isinstance(v, str) else ""),
         t("site.planned_households"): shown["planned_households"],
         t("site.moved_households"): shown["moved_households"],
         t("site.planned_persons"): shown["planned_persons"],

@@ -13,7 +13,7 @@ from geo.schema import YEARS
 from layers.snapshot import demo_notice
 from ui import auth, cache, errors
 from ui.escape import md_escape
-from ui.text import error_text, t
+from ui.text import TEXT, error_text, t
 
 # (script path relative to the app root, navigation text key)
 PAGES = (
@@ -52,10 +52,13 @@ def setup_page(page_key: str) -> None:
 def load_bundle():
     """The validated dataset, or a Chinese error naming file/row/column and a stopped page."""
     try:
-        return cache.bundle()
+        bundle = cache.bundle()
     except DataError as error:
         st.error(f"**{t('error.title')}**：{md_escape(error_text(error))}\n\n{t('error.hint')}")
         st.stop()
+    if bundle.missing:  # partial data is normal: say plainly what the dataset does not hold
+        st.sidebar.info(t("data.missing_kinds", kinds="、".join(TEXT.get(f"kind.{k}", k) for k in bundle.missing)))
+    return bundle
 
 
 def year_slider() -> int:

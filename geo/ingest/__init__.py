@@ -1,2 +1,2 @@
 """Bring your own data: safe upload handling, encodings, CRS, report-style tables, boundaries,
-located problem reports and the versioned dataset store. See `python -m geo.ingest --help`."""
+located problem reports and the versioned dataset store. The command line is `python -m cli.ingest`."""

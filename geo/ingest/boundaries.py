@@ -16,9 +16,8 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo import schema
+from geo import schema, settings
 from geo.codes import CodeError, code_level, normalize_code, parent_code
-from geo.identity import area_crs
 from geo.ingest import crs as crs_tools
 from geo.ingest.encoding import EncodingError, detect_dbf, pyogrio_name
 from geo.ingest.files import Source
@@ -180,6 +179,7 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         return None
     polygonal = ~missing & np.isin(types, list(_POLYGONAL))
     invalid = polygonal & ~shapely.is_valid(geoms)
+    metric = _local_metric(geoms, source_crs)
     for index in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[index])
         if not repair:
@@ -189,16 +189,26 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         fixed = shapely.make_valid(geoms[index])
         parts = [p for p in shapely.get_parts(fixed) if p.geom_type in _POLYGONAL]
         fixed = shapely.union_all(parts) if parts else shapely.Polygon()
-        pair = gpd.GeoSeries([geoms[index], fixed], crs=source_crs)
-        before, after = pair.to_crs(area_crs(pair)).area.tolist()
-        # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area
+        before, after = (gpd.GeoSeries([geoms[index], fixed], crs=source_crs).to_crs(metric).area.tolist())
+        # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area;
+        # a repair that changes the area by more than the set share is refused (an error)
+        share = abs(after - before) / max(before, after, 1e-9)
+        limit = settings.get("repair_max_area_change")
+        detail = {"reason": reason, "area_before_m2": round(before, 1), "area_after_m2": round(after, 1),
+                  "change_m2": round(after - before, 1), "share": f"{share:.0%}", "limit": f"{limit:.0%}"}
+        if share > limit:
+            report.add(layer.file, "geometry_repair_too_large", row=int(index) + 1, column=GEOMETRY,
+                       value=codes[index], detail=detail, **where)
+            continue
         report.add(layer.file, "geometry_repaired", severity="warning", row=int(index) + 1, column=GEOMETRY,
-                   value=codes[index], detail={"reason": reason, "area_before_m2": round(before, 1),
-                                               "area_after_m2": round(after, 1),
-                                               "change_m2": round(after - before, 1)}, **where)
+                   value=codes[index], detail=detail, **where)
         geoms[index] = fixed
+    _check_3d(layer, geoms, codes, report)
     if not _place(layer, geoms, source_crs, province, report):
         return None
+    if len(report.errors) > errors_before:
+        return None
+    _check_overlaps(layer, geoms, codes, source_crs, metric, report)
     if len(report.errors) > errors_before:
         return None
     out = gpd.GeoDataFrame(
@@ -208,6 +218,59 @@ def check_units(layer: Layer, report: Report, *, crs: str | None = None,
         geometry=gpd.GeoSeries(geoms, crs=source_crs),
     )
     return out.to_crs(schema.STORAGE_CRS)
+
+
+def _local_metric(geoms: np.ndarray, source_crs: CRS) -> CRS:
+    """An equal-area CRS centred on the data (areas of repairs and overlaps, anywhere)."""
+    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if not len(present):
+        return CRS.from_epsg(6933)
+    box = gpd.GeoSeries([shapely.box(*shapely.total_bounds(present))], crs=source_crs).to_crs(schema.STORAGE_CRS)
+    centre = box.iloc[0].centroid
+    return CRS.from_proj4(f"+proj=laea +lat_0={centre.y:.4f} +lon_0={centre.x:.4f} +ellps=GRS80 +units=m")
+
+
+OVERLAP_SHARE = 0.01  # neighbours may overlap by digitising noise, not by more than 1 % of the smaller
+
+
+def _check_3d(layer: Layer, geoms: np.ndarray, codes: list, report: Report) -> None:
+    """Polygons with z coordinates are flattened to 2D (a note per layer, never silent)."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    has_z = shapely.has_z(geoms)
+    if has_z.any():
+        first = int(np.flatnonzero(has_z)[0])
+        report.add(layer.file, "geometry_3d", severity="warning", row=first + 1, column=GEOMETRY,
+                   value=codes[first], detail={"count": int(has_z.sum())}, **where)
+        geoms[has_z] = shapely.force_2d(geoms[has_z])
+
+
+def _check_overlaps(layer: Layer, geoms: np.ndarray, codes: list, source_crs: CRS, metric: CRS,
+                    report: Report) -> None:
+    """Units of one level must not overlap (beyond digitising noise): an error naming both."""
+    where = {"sheet": layer.layer} if layer.layer else {}
+    levels = [code_level(c) if c else None for c in codes]
+    usable = np.array([g is not None and not shapely.is_empty(g) and shapely.is_valid(g) for g in geoms])
+    pairs: set[tuple[int, int]] = set()
+    for level in {lv for lv in levels if lv}:  # one level at a time: parents contain children
+        index = np.flatnonzero(usable & np.array([lv == level for lv in levels]))
+        shapes = geoms[index]
+        tree = shapely.STRtree(shapes)
+        # neighbours in a clean coverage only touch: look at interiors that overlap or contain
+        for predicate in ("overlaps", "contains"):
+            left, right = tree.query(shapes, predicate=predicate)
+            pairs |= {(int(min(index[a], index[b])), int(max(index[a], index[b])))
+                      for a, b in zip(left, right) if a != b}
+    pairs = sorted(pairs)
+    if not pairs:
+        return
+    series = gpd.GeoSeries(geoms, crs=source_crs).to_crs(metric)
+    areas = series.area.to_numpy()
+    for a, b in pairs:
+        shared = shapely.area(shapely.intersection(series.iloc[a], series.iloc[b]))
+        if shared > OVERLAP_SHARE * min(areas[a], areas[b]):
+            report.add(layer.file, "geometry_overlap", row=int(b) + 1, column=GEOMETRY, value=codes[b],
+                       detail={"other": codes[a], "other_row": int(a) + 1, "area_m2": round(float(shared), 1)},
+                       **where)
 
 
 def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.DataFrame | None:
@@ -240,16 +303,38 @@ def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.D
     return text
 
 
+def township_of_points(lon: pd.Series, lat: pd.Series, units: gpd.GeoDataFrame | None) -> pd.Series:
+    """Code of the township polygon holding each (lon, lat) point (EPSG:4490), NA where none does."""
+    out = pd.Series(pd.NA, index=lon.index, dtype="string")
+    if units is None:
+        return out
+    towns = units.loc[units[LEVEL] == "township"].to_crs(schema.STORAGE_CRS)
+    usable = lon.notna() & lat.notna()
+    if not usable.any() or towns.empty:
+        return out
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon[usable].astype(float), lat[usable].astype(float)),
+                              index=lon.index[usable], crs=schema.STORAGE_CRS)
+    found = gpd.sjoin(points, towns[[CODE, "geometry"]], how="left", predicate="within")
+    found = found.loc[~found.index.duplicated(keep="first"), CODE]
+    out.loc[found.index] = found.astype("string")
+    return out
+
+
 def check_site_locations(file: str, sites: pd.DataFrame, units: gpd.GeoDataFrame | None,
-                         report: Report, *, written: dict[str, str], sheet: str | None = None) -> None:
+                         report: Report, *, written: dict[str, str], sheet: str | None = None,
+                         repair: bool = False) -> pd.DataFrame:
     """Sites (typed, index = row) must not sit at (0,0), must lie in China and their province
-    (else: swapped lon/lat?), and should lie inside their township (warning)."""
+    (else: swapped lon/lat?), and should lie inside their township (warning). Swapped lon/lat is
+    repaired with consent (`repair`), else an error offering the repair; a row without
+    coordinates is kept and listed. Returns a new frame (repairs applied)."""
+    sites = sites.copy()
     col = written.get("lon", "lon")
     towns = None
     if units is not None:
         towns = units.loc[units[LEVEL] == "township"].to_crs(schema.STORAGE_CRS).set_index(CODE).geometry
     for row, lon, lat, town in zip(sites.index, sites["lon"], sites["lat"], sites["township_code"]):
         if pd.isna(lon) or pd.isna(lat):
+            report.add(file, "point_missing", severity="warning", row=int(row), column=col, sheet=sheet)
             continue
         lon, lat = float(lon), float(lat)
         value = f"{lon}, {lat}"
@@ -260,10 +345,17 @@ def check_site_locations(file: str, sites: pd.DataFrame, units: gpd.GeoDataFrame
         inside = box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
         if not inside:
             swapped = box[0] <= lat <= box[2] and box[1] <= lon <= box[3]
-            report.add(file, "lon_lat_swapped" if swapped else "outside_province", row=int(row),
-                       column=col, value=value, sheet=sheet)
-            continue
+            if swapped and repair:
+                sites.loc[row, ["lon", "lat"]] = [lat, lon]
+                report.add(file, "lon_lat_repaired", severity="warning", row=int(row), column=col,
+                           value=value, sheet=sheet)
+                lon, lat = lat, lon
+            else:
+                report.add(file, "lon_lat_swapped" if swapped else "outside_province", row=int(row),
+                           column=col, value=value, hint="lon_lat_repair" if swapped else None, sheet=sheet)
+                continue
         if towns is not None and not pd.isna(town) and town in towns.index:
             if not towns[town].buffer(0.0005).contains(shapely.Point(lon, lat)):  # ~50 m slack
                 report.add(file, "point_outside_township", severity="warning", row=int(row),
-                           column=col, value=value, detail={"township": str(town)}, sheet=sheet)
+                           column=col, value=f"{lon}, {lat}", detail={"township": str(town)}, sheet=sheet)
+    return sites

@@ -36,7 +36,7 @@ def test_year_from_the_url(open_page):
 
 
 @pytest.mark.parametrize("breakage, expected", [
-    ("missing_file", ["sites.csv", "找不到数据文件"]),
+    ("missing_file", ["units.gpkg", "找不到数据文件"]),   # a missing table is partial data, not an error
     ("missing_column", ["exit_status.csv", "rural_population", "缺少必需的列"]),
     ("duplicate", ["exit_status.csv", "第 4 行", "代码重复"]),
     ("wrong_level", ["sites.csv", "第 2 行", "township_code", "层级"]),
@@ -45,7 +45,7 @@ def test_year_from_the_url(open_page):
 def test_broken_data_gives_a_chinese_error_without_traceback(open_page, tmp_path, breakage, expected):
     folder = tiny.write_folder(tmp_path / "d")
     if breakage == "missing_file":
-        (folder / "sites.csv").unlink()
+        (folder / "units.gpkg").unlink()
     elif breakage == "missing_column":
         pd.read_csv(folder / "exit_status.csv", dtype=str).drop(columns="rural_population").to_csv(
             folder / "exit_status.csv", index=False)

@@ -176,16 +176,49 @@ def test_invalid_polygon_needs_consent(stage):
     assert staged.data is None
 
 
-def test_invalid_polygon_repaired_with_area_report(stage):
+def test_repair_that_changes_the_area_too_much_is_refused(stage):
+    """A bow-tie's drawn (signed-ring) area is 0; repaired it would be 2 km²: an error, not a note."""
     staged, report = stage("units", "u.geojson", _bow_tie_frame().to_json().encode("utf-8"), repair=True)
+    problem = report.first("geometry_repair_too_large")
+    assert problem.severity == "error" and problem.row == 7 and staged.data is None
+    assert problem.detail["area_before_m2"] == pytest.approx(0, abs=1)
+    assert problem.detail["area_after_m2"] == pytest.approx(2_000_000, rel=2e-3)
+    assert problem.detail["limit"] == "5%"
+
+
+def _twisted_frame() -> gpd.GeoDataFrame:
+    frame = tiny.units_frame()
+    x0, y0, s = tiny.X0 + tiny.SIDE, tiny.Y0 + tiny.SIDE, tiny.SIDE
+    # village 4's square with a small twist in its left edge (a 20 m figure-eight)
+    ring = [(x0, y0), (x0 + s, y0), (x0 + s, y0 + s), (x0, y0 + s), (x0, y0 + s / 2 + 10),
+            (x0 + 20, y0 + s / 2 - 10), (x0 + 20, y0 + s / 2 + 10), (x0, y0 + s / 2 - 10)]
+    return frame.set_geometry(gpd.GeoSeries([*frame.geometry[:6], Polygon(ring)], crs=frame.crs))
+
+
+def test_invalid_polygon_repaired_with_area_report(stage):
+    staged, report = stage("units", "u.geojson", _twisted_frame().to_json().encode("utf-8"), repair=True)
     assert report.errors == []
     problem = report.first("geometry_repaired")
     assert problem.severity == "warning" and problem.row == 7
-    # signed ring area of a bow-tie is 0; the repaired MultiPolygon keeps both triangles
-    assert problem.detail["area_before_m2"] == pytest.approx(0, abs=1)
-    assert problem.detail["area_after_m2"] == pytest.approx(2_000_000, rel=2e-3)
-    repaired = staged.data.geometry.iloc[6]
-    assert repaired.is_valid and repaired.geom_type == "MultiPolygon" and len(repaired.geoms) == 2
+    assert abs(problem.detail["change_m2"]) < 1000 and problem.detail["share"] == "0%"
+    assert staged.data.geometry.iloc[6].is_valid
+
+
+def test_overlapping_units_and_3d_polygons(stage):
+    from shapely.affinity import translate
+    from shapely import force_3d
+    frame = tiny.units_frame()
+    geoms = list(frame.geometry)
+    geoms[6] = translate(geoms[6], xoff=-tiny.SIDE / 2)          # village 4 over village 3
+    geoms[3] = force_3d(geoms[3], 350.0)                        # village 1 with heights
+    frame = frame.set_geometry(gpd.GeoSeries(geoms, crs=frame.crs))
+    staged, report = stage("units", "u.geojson", frame.to_json().encode("utf-8"))
+    overlap = report.first("geometry_overlap")
+    assert overlap.severity == "error" and overlap.row == 7 and overlap.value == tiny.VILLAGES[3]
+    assert overlap.detail["other"] in tiny.VILLAGES[:3] and overlap.detail["area_m2"] > 100_000
+    flat = report.first("geometry_3d")
+    assert flat.severity == "warning" and flat.row == 4 and flat.detail["count"] == 1
+    assert staged.data is None
 
 
 def test_units_columns_missing_named(stage):

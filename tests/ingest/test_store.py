@@ -95,27 +95,40 @@ def test_end_to_end_gbk_gauss_kruger_and_report_excel(stage, tmp_path, tiny_fold
     assert again.units["name"].tolist() == tiny.units_frame()["name"].tolist()
     expected = tiny.units_frame().to_crs(schema.DISPLAY_CRS).geometry.bounds.to_numpy()
     np.testing.assert_allclose(again.units.geometry.bounds.to_numpy(), expected, atol=1e-7)
-    assert again.exit_status["year"].tolist() == [2019] * 4
-    assert again.exit_status["rural_population"].tolist() == [1000, 500, 1000, 500]
+    # update mode: the delivered 2019 rows replace the base's 2019 rows, the 2018 rows are kept
+    before = read_bundle(tiny_folder).exit_status
+    rows = again.exit_status.set_index(["code", "year"]).sort_index()
+    assert sorted(set(again.exit_status["year"])) == sorted(set(before["year"]))
+    assert rows.loc[[(c, 2019) for c in tiny.VILLAGES], "rural_population"].tolist() == [1000, 500, 1000, 500]
+    kept = before.loc[before["year"] != 2019].set_index(["code", "year"]).sort_index()
+    assert rows.loc[kept.index, "registered_poor"].tolist() == kept["registered_poor"].tolist()
     assert (store.active_folder() / "services.csv").read_bytes() == (tiny_folder / "services.csv").read_bytes()
-    assert version.meta["imported"] == {"units": "边界.zip", "exit_status": "退出.xlsx"}
+    assert version.meta["imported"] == {"边界.zip": "units", "退出.xlsx": "exit_status"}
+    assert version.meta["mode"] == "update" and version.meta["demo_kinds"] == []
 
 
-def test_publication_lists_every_unknown_code_of_kept_tables(stage, tmp_path, tiny_folder):
+def test_update_keeps_units_the_delivery_does_not_mention(stage, tmp_path, tiny_folder):
     frame = tiny.units_frame()
     frame = frame[frame["code"] != tiny.VILLAGES[3]]
     units, report = stage("units", "u.geojson", frame.to_json().encode("utf-8"))
     assert report.errors == []
     report = Report()
     store = Store(tmp_path / "store")
-    assert pipeline.publish(store, {"units": units}, base=tiny_folder, report=report) is None
-    found = [(p.file, p.rule, p.row, p.value) for p in report.errors]
-    # exit_status rows of village 4 (2018, 2019) and its services rows (2018, 2019)
-    assert found == [("exit_status.csv", "code_unknown", 6, tiny.VILLAGES[3]),
-                     ("exit_status.csv", "code_unknown", 11, tiny.VILLAGES[3]),
-                     ("services.csv", "code_unknown", 5, tiny.VILLAGES[3]),
-                     ("services.csv", "code_unknown", 11, tiny.VILLAGES[3])]
-    assert store.versions() == []
+    version, bundle = pipeline.publish(store, {"units": units}, base=tiny_folder, report=report)
+    assert tiny.VILLAGES[3] in set(bundle.units["code"])
+    assert len(bundle.exit_status) == len(read_bundle(tiny_folder).exit_status)
+
+
+def test_new_dataset_lists_every_unknown_code(stage, tmp_path, tiny_folder):
+    """New mode: tables are checked against the delivered boundaries only, every row listed."""
+    frame = tiny.units_frame()
+    frame = frame[frame["code"] != tiny.VILLAGES[3]]
+    units, report = stage("units", "u.geojson", frame.to_json().encode("utf-8"))
+    exits, report = stage("exit_status", "退出.xlsx", fx.report_workbook(fx.exit_rows_2019()), units=units.data)
+    found = [(p.file, p.rule, p.row) for p in report.errors]
+    assert found == [("退出.xlsx", "code_unknown", 8)]
+    assert pipeline.publish(Store(tmp_path / "store"), [units, exits], base=None, report=report,
+                            mode="new") is None
 
 
 def test_importing_one_level_keeps_the_others(stage, tmp_path, tiny_folder):
@@ -136,16 +149,16 @@ def test_command_line_import(tmp_path, tiny_folder):
     (tmp_path / "b.zip").write_bytes(fx.zip_bytes(members))
     (tmp_path / "e.xlsx").write_bytes(fx.report_workbook(fx.exit_rows_2019(), title="标题"))
     env = {**os.environ, "PORTAL_STORE_DIR": str(tmp_path / "store"), "PORTAL_DATA_DIR": str(tiny_folder)}
-    run = subprocess.run([sys.executable, "-m", "geo.ingest", "--kind", "exit_status", "--file",
+    run = subprocess.run([sys.executable, "-m", "cli.ingest", "--kind", "exit_status", "--file",
                           str(tmp_path / "e.xlsx"), "--kind", "units", "--file", str(tmp_path / "b.zip"),
                           "--report", str(tmp_path / "r.csv")],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("published v0001-")
+    assert run.stdout.startswith("已发布版本 v0001-")
     lines = run.stderr.splitlines()
     total = [line for line in lines if "第 9 行" in line and "合计" in line]
     assert len(total) == 1 and total[0].startswith("[") and "文件 e.xlsx" in total[0], run.stderr
-    bad = subprocess.run([sys.executable, "-m", "geo.ingest", "--kind", "units", "--file",
+    bad = subprocess.run([sys.executable, "-m", "cli.ingest", "--kind", "units", "--file",
                           str(tmp_path / "missing.zip")], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=120)
     assert bad.returncode == 1 and "文件 missing.zip" in bad.stderr and "[错误]" in bad.stderr, bad.stderr
@@ -153,7 +166,7 @@ def test_command_line_import(tmp_path, tiny_folder):
     # the --report CSV is for people: Chinese headers and wording, like the page's download
     assert report.loc[report["值"] == "合计", ["文件", "工作表/图层", "行"]].values.tolist() == \
         [["e.xlsx", "退出情况", "9"]]
-    listing = subprocess.run([sys.executable, "-m", "geo.ingest", "--list"], cwd=ROOT, env=env,
+    listing = subprocess.run([sys.executable, "-m", "cli.ingest", "--list"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert listing.stdout.startswith("* v0001-")
 

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from geo.ingest import files, pipeline
 from geo.ingest.encoding import EncodingError, detect
+from geo.ingest.report import Report
 from geo.ingest.templates import template_xlsx
 from tests import tiny
 from tests.ingest import fixtures as fx
@@ -150,11 +152,37 @@ def test_sites_as_point_layer(stage, tiny_units):
     assert staged.data["township_code"].tolist() == [tiny.TOWNS[0]]
 
 
-def test_templates_have_codes_as_text():
+def test_templates_have_agency_headers_and_codes_as_text():
     for kind in ("units", "exit_status", "services", "sites"):
         book = load_workbook(io.BytesIO(template_xlsx(kind)))
-        ws = book.active
+        ws = book.worksheets[0]
         header = [c.value for c in ws[1]]
-        code_col = header.index("township_code" if kind == "sites" else "code") + 1
+        code_col = header.index("乡镇代码" if kind == "sites" else "区划代码") + 1
         assert ws.cell(row=2, column=code_col).number_format == "@"
-    assert [c.value for c in load_workbook(io.BytesIO(template_xlsx("exit_status"))).active[1]][:2] == ["code", "year"]
+        assert ws.cell(row=1, column=code_col).comment.text.startswith("township_code" if kind == "sites" else "code")
+    book = load_workbook(io.BytesIO(template_xlsx("sites", {"sheet_help": "填写说明", "yes": "是", "no": "否"})))
+    help_rows = [[c.value for c in row] for row in book["填写说明"].iter_rows()]
+    stage = next(r for r in help_rows if r[1] == "[stage]")
+    assert stage[5] == "未开工、在建、竣工、已入住" and stage[4] == "否"
+    assert next(r for r in help_rows if r[1] == "[planned_households]")[4] == "是"
+
+
+def test_a_filled_template_imports(tiny_folder):
+    """The template's own headers are recognised: fill the example row, stage it."""
+    book = load_workbook(io.BytesIO(template_xlsx("exit_status")))
+    ws = book.worksheets[0]
+    header = [c.value for c in ws[1]]
+    row = {"区划代码": tiny.VILLAGES[0], "年度": 2019, "建档立卡贫困人口": 10, "已脱贫人口": 9}
+    ws.append([row.get(h) for h in header])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = Report()
+    upload = files.receive(buffer.getvalue(), name="模板.xlsx", report=report)
+    try:
+        delivery = pipeline.stage_delivery([upload], report, mode="update", base=tiny_folder)
+    finally:
+        upload.cleanup()
+    assert report.errors == [], report.problems
+    assert [p.kind for p in delivery.parts] == ["exit_status", None]   # the description sheet
+    assert "part_ignored" in report.rules("info")
+    assert delivery.staged[0].data["exited_poor"].tolist() == [9]
