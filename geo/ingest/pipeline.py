@@ -127,7 +127,7 @@ def stage(kind: str, upload: Upload, report: Report, *, pick: str | None = None,
                            dataset, report)
     else:
         if source.path.suffix == ".xlsx":
-            grid = tables.read_xlsx(source.path, file=source.name, sheet=chosen.part)
+            grid = tables.read_xlsx(source.path, file=source.name, sheet=chosen.part, report=report)
         else:
             grid = tables.read_csv(source.path, file=source.name, report=report)
         raw = tables.clean(grid, dataset, report) if grid is not None else None
