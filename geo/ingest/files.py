@@ -18,8 +18,6 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-import pyogrio
-
 from geo.ingest.report import Report
 
 MAX_UPLOAD_MB = 200                    # published limit; equals server.maxUploadSize
@@ -34,18 +32,6 @@ TABLE_EXTENSIONS = {".csv", ".xlsx"}
 SHAPEFILE_REQUIRED = (".shx", ".dbf")
 SHAPEFILE_OPTIONAL = (".prj", ".cpg")
 _IGNORED_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db"}
-
-# GDAL may never reach the network or other files while reading an upload (set once, process-wide;
-# the portal itself never reads remote data).
-pyogrio.set_gdal_config_options({
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".invalid-no-network",
-    "GDAL_HTTP_TIMEOUT": "1",
-    "GDAL_HTTP_MAX_RETRY": "0",
-    "GDAL_HTTP_PROXY": "127.0.0.1:9",
-    "CPL_VSIL_CURL_USE_HEAD": "NO",
-    "OGR_GEOJSON_MAX_OBJ_SIZE": "500MB",
-})
-
 
 @dataclass(frozen=True)
 class Source:

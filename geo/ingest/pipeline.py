@@ -16,7 +16,7 @@ from geo.errors import DataError
 from geo.ingest import boundaries, tables
 from geo.ingest.files import Source, Upload
 from geo.ingest.report import Report
-from geo.ingest.store import Store, Version
+from geo.ingest.store import BaseChanged, Store, Version
 from geo.ingest.validate import check_table, code_column
 from geo.read import Bundle, read_table, read_units
 from geo.schema import CODE, LEVEL, PARENT
@@ -209,6 +209,7 @@ def publish(store: Store, staged: dict[str, Staged], *, base: str | Path | None,
     if not ready:
         report.add("", "nothing_staged")
         return None
+    expected = store.active_id()  # compare-and-swap: the version this publish composes from
     base = Path(base) if base is not None else None
     base_units = known_units(None, base)
     if "units" in ready:
@@ -250,7 +251,10 @@ def publish(store: Store, staged: dict[str, Staged], *, base: str | Path | None,
     meta = {"imported": {k: s.file for k, s in ready.items()}, "base": str(base) if base else "",
             "note": note}
     try:
-        return store.publish(write, meta)
+        return store.publish(write, meta, expect=expected)
+    except BaseChanged as lost:  # another publish won the race: refuse, never drop it silently
+        report.add("", "publish_base_changed", detail={"base": lost.expected or "-", "active": lost.active or "-"})
+        return None
     except DataError as error:
         report.add(error.source, error.rule, row=error.row, column=error.column, value=error.value,
                    detail=error.detail)
