@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from geo.ingest import files, pipeline
+from geo.ingest import pipeline, sandbox
 from geo.ingest.report import SCREEN_LIMIT, Report
 from geo.ingest.store import Store, Version
 from geo.table import to_xlsx_bytes
@@ -36,16 +36,12 @@ def last_result(kind: str, signature: str) -> pipeline.Staged | None:
 
 def check_upload(kind: str, name: str, data: bytes, signature: str, *, pick: str | None,
                  crs: str | None, repair: bool) -> pipeline.Staged:
-    """Stage one upload in a private temp folder (removed afterwards); keep the result in this
-    session only; a passing result joins the session's staged kinds."""
-    report = Report()
-    upload = files.receive(data, name=name, report=report)
-    try:
-        units = staged()["units"].data if "units" in staged() else None
-        units = pipeline.known_units(units, cache.data_folder()) if kind != "units" else None
-        result = pipeline.stage(kind, upload, report, pick=pick, crs=crs, repair=repair, units=units)
-    finally:
-        upload.cleanup()
+    """Stage one upload in the import sandbox (own process, limits, private temp folder);
+    keep the result in this session only; a passing result joins the session's staged kinds."""
+    units = staged()["units"].data if "units" in staged() else None
+    units = pipeline.known_units(units, cache.data_folder()) if kind != "units" else None
+    # in a child process with time and memory limits; its temp folder is removed whatever happens
+    result = sandbox.staged(sandbox.stage_upload, kind, name, data, pick=pick, crs=crs, repair=repair, units=units)
     st.session_state.setdefault(RESULT_KEY, {})[kind] = (signature, result)
     if result.ok:
         staged()[kind] = result

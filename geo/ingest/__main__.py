@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from geo import datasets
-from geo.ingest import files, pipeline
+from geo.ingest import pipeline, sandbox
 from geo.ingest.report import Report
 from geo.ingest.store import Store
 
@@ -74,14 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     staged: dict[str, pipeline.Staged] = {}
     pairs = sorted(zip(args.kind, args.file), key=lambda p: p[0] != "units")  # boundaries first
     for kind, path in pairs:
-        upload = files.receive_path(path, report=report)
-        try:
-            units = staged["units"].data if "units" in staged else None
-            units = pipeline.known_units(units, _base(store)) if kind != "units" else None
-            staged[kind] = pipeline.stage(kind, upload, report, pick=args.layer, crs=args.crs,
-                                          repair=args.repair, units=units)
-        finally:
-            upload.cleanup()
+        units = staged["units"].data if "units" in staged else None
+        units = pipeline.known_units(units, _base(store)) if kind != "units" else None
+        staged[kind] = sandbox.staged(sandbox.stage_path, kind, str(path.resolve()), pick=args.layer,
+                                      crs=args.crs, repair=args.repair, units=units)
+        report.extend(staged[kind].report.problems)
     code = 0
     if report.ok and not args.check:
         published = pipeline.publish(store, staged, base=_base(store), report=report)
@@ -94,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     _print(report, sys.stderr)
     if args.report:
         from ui.import_text import problems_table
-        problems_table(report.sorted()).to_csv(args.report, index=False, encoding="utf-8-sig")
+        from geo.table import to_csv_bytes  # formula-like text neutralised, as in every download
+        args.report.write_bytes(to_csv_bytes(problems_table(report.sorted())))
     return code
 
 
