@@ -3,8 +3,9 @@
 Workbooks are read in streaming mode (openpyxl `read_only=True`, one row at a time); merged
 ranges come from the sheet XML's `<mergeCell ref=...>` read by a streaming parser and are filled
 lazily row by row, so a 5 kB workbook with one range `A1:XFD1048576` is refused from its
-reference alone instead of materialising 17 billion cells. All XML goes through defusedxml (no
-DTDs, no entities: billion laughs and external entities are refused). Rows, columns, cells and
+reference alone instead of materialising 17 billion cells. All XML goes through defusedxml or
+an expat parser with the same refusals (no DTDs, no entities: billion laughs and external
+entities are refused). Rows, columns, cells and
 merged ranges are capped by settings (`max_rows`, `max_columns`, `max_cells`, `max_merged`);
 exceeding one is a located problem, never an exception.
 """
@@ -17,8 +18,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xml.parsers import expat
+
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
@@ -28,8 +30,6 @@ from geo import settings
 from geo.ingest.encoding import EncodingError, detect
 from geo.ingest.report import Report
 
-_MERGE_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}mergeCell"
-_ROW_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}row"
 _DELIMITERS = (",", "\t", ";", "|")
 _SNIFF_LINES = 50
 # What a broken workbook raises inside openpyxl/zipfile/XML parsing (never shown to the user).
@@ -121,37 +121,65 @@ class _Refused(Exception):
     """A limit was exceeded or the XML is unsafe: the problem is already in the report."""
 
 
+class _Forbidden(Exception):
+    """The XML declares a DTD or an entity."""
+
+
+def _merge_refs(src) -> list[str]:  # noqa: ANN001 - a binary file object
+    """`ref` of every <mergeCell> in a sheet's XML, read by expat with element callbacks only
+    (no tree is built: a sheet of a million rows costs no memory here). A DTD, an entity or
+    an external reference raises _Forbidden (what defusedxml refuses, too)."""
+    refs: list[str] = []
+
+    def start(name: str, attributes: dict) -> None:
+        if name.rsplit("}", 1)[-1] == "mergeCell":
+            refs.append(attributes.get("ref", ""))
+
+    def forbid(*_args: object) -> None:
+        raise _Forbidden
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = forbid
+    parser.EntityDeclHandler = forbid
+    parser.UnparsedEntityDeclHandler = forbid
+    parser.ExternalEntityRefHandler = forbid
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    while chunk := src.read(1 << 20):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+    return refs
+
+
 def _merged_ranges(ws, *, file: str, report: Report, limits: Limits) -> list[_Merge]:  # noqa: ANN001
-    """The sheet's merged ranges from its XML, streamed (rows are dropped as they pass)."""
+    """The sheet's merged ranges, checked against the limits before any row is read."""
     out: list[_Merge] = []
-    stack = []
-    with ws._get_source() as src:
-        for event, element in iterparse(src, events=("start", "end")):
-            if event == "start":
-                stack.append(element)
-                continue
-            stack.pop()
-            if element.tag == _MERGE_TAG:
-                ref = element.get("ref", "")
-                try:
-                    min_col, min_row, max_col, max_row = range_boundaries(ref)
-                except (TypeError, ValueError):
-                    report.add(file, "file_corrupt", sheet=ws.title, value=ref)
-                    raise _Refused from None
-                if None in (min_col, min_row, max_col, max_row):
-                    report.add(file, "file_corrupt", sheet=ws.title, value=ref)
-                    raise _Refused
-                if max_row > limits.rows or max_col > limits.columns:
-                    report.add(file, "merged_range_too_large", sheet=ws.title, value=ref,
-                               detail={"rows": limits.rows, "columns": limits.columns})
-                    raise _Refused
-                out.append(_Merge(min_col, min_row, max_col, max_row))
-                if len(out) > limits.merged:
-                    report.add(file, "merged_too_many", sheet=ws.title, value=len(out),
-                               detail={"limit": limits.merged})
-                    raise _Refused
-            if element.tag in (_MERGE_TAG, _ROW_TAG) and stack:
-                stack[-1].remove(element)   # keep memory flat: the parent never holds old rows
+    try:
+        with ws._get_source() as src:
+            refs = _merge_refs(src)
+    except _Forbidden:
+        report.add(file, "xml_unsafe", sheet=ws.title)
+        raise _Refused from None
+    except expat.ExpatError:
+        report.add(file, "file_corrupt", sheet=ws.title)
+        raise _Refused from None
+    if len(refs) > limits.merged:
+        report.add(file, "merged_too_many", sheet=ws.title, value=len(refs), detail={"limit": limits.merged})
+        raise _Refused
+    for ref in refs:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (TypeError, ValueError):
+            report.add(file, "file_corrupt", sheet=ws.title, value=ref)
+            raise _Refused from None
+        if None in (min_col, min_row, max_col, max_row):
+            report.add(file, "file_corrupt", sheet=ws.title, value=ref)
+            raise _Refused
+        if max_row > limits.rows or max_col > limits.columns:
+            report.add(file, "merged_range_too_large", sheet=ws.title, value=ref,
+                       detail={"rows": limits.rows, "columns": limits.columns})
+            raise _Refused
+        out.append(_Merge(min_col, min_row, max_col, max_row))
     return out
 
 

@@ -63,7 +63,7 @@ class SandboxError(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the child returned, with its peak resident memory (kB) and wall time (s)."""
+    """What the child returned, with its peak resident memory (kB, VmHWM) and wall time (s)."""
 
     value: Any
     peak_rss_kb: int
@@ -100,11 +100,10 @@ def run(func: Callable[..., Any], *args: Any, timeout_s: int | None = None, memo
         timer = threading.Timer(timeout_s, expire)
         timer.daemon = True
         timer.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, _usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         timer.cancel()
         seconds = time.monotonic() - started
-        peak = int(usage.ru_maxrss)
         result = _read_result(folder)
         if timed_out.is_set() or process.returncode == -signal.SIGXCPU:
             raise SandboxError("timeout", limit=timeout_s)
@@ -112,7 +111,7 @@ def run(func: Callable[..., Any], *args: Any, timeout_s: int | None = None, memo
             incident = _incident(folder, f"child exited with {process.returncode}, no result")
             raise SandboxError("crashed", incident=incident)
         if result["ok"]:
-            return Outcome(result["value"], peak, seconds)
+            return Outcome(result["value"], result["peak_kb"], seconds)
         if result["reason"] == "memory":
             raise SandboxError("memory", limit=memory_mb)
         incident = _incident(folder, result.get("traceback", ""))
@@ -213,6 +212,18 @@ def _limit(memory_mb: int, timeout_s: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _peak_kb() -> int:
+    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, it does not carry
+    the parent's size over from fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _child(folder: Path, memory_mb: int, timeout_s: int) -> int:
     """Entry of the child: limit itself, run the job, write the result atomically."""
     _limit(memory_mb, timeout_s)
@@ -222,7 +233,7 @@ def _child(folder: Path, memory_mb: int, timeout_s: int) -> int:
         gdalsafe.restrict_drivers()
         func, args, kwargs = pickle.loads((folder / JOB).read_bytes())
         value = func(*args, **kwargs)
-        out = {"ok": True, "value": value}
+        out = {"ok": True, "value": value, "peak_kb": _peak_kb()}
         data = pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
         data = pickle.dumps({"ok": False, "reason": "memory"})
