@@ -56,14 +56,15 @@ class Limits:
 class Grid:
     """Raw cells as text, each row with the row number the user sees (1-based).
 
-    `formula_cells` holds (row, column) (1-based) of cells that carry a formula without a cached
-    value (a workbook saved by a program that does not calculate): their text is empty."""
+    `formula_cells` maps (row, column) (1-based) of cells that carry a formula without a cached
+    value (a workbook saved by a program that does not calculate; their text is empty) to the
+    formula as written ("=SUM(E5:E8)")."""
 
     file: str
     sheet: str | None
     rows: list[tuple[int, list[str]]]
     encoding: str | None = None
-    formula_cells: set[tuple[int, int]] = field(default_factory=set)
+    formula_cells: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def cell_text(value: object) -> str:
@@ -104,8 +105,9 @@ class _Parser(WorkSheetParser):
 
     def parse_cell(self, element):  # noqa: ANN001, ANN201 - openpyxl's signature
         cell = super().parse_cell(element)
-        if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-            cell["formula_without_value"] = True
+        formula = element.find(FORMULA_TAG)
+        if cell["value"] is None and formula is not None:
+            cell["formula_without_value"] = "=" + (formula.text or "")
         return cell
 
 
@@ -271,7 +273,7 @@ def _stream_rows(ws, book, merges: list[_Merge], *, file: str, report: Report,  
             for cell in row:
                 values[cell["column"]] = cell["value"]
                 if cell.get("formula_without_value"):
-                    grid.formula_cells.add((number, cell["column"]))
+                    grid.formula_cells[(number, cell["column"])] = cell["formula_without_value"]
             emit(number, values)
             last = number
     for number in range(last + 1, max((m.max_row for m in merges), default=0) + 1):

@@ -149,3 +149,20 @@ def test_gdal_refuses_vrt_even_without_content_checks(tmp_path, monkeypatch):
     assert boundaries.read_layer(source, report) is None
     dump = "\n".join(problem_text(p) for p in report.problems)
     assert report.errors and all(line not in dump for line in _passwd_lines())
+
+
+def test_formula_without_cached_value_is_marked(tmp_path):
+    """A workbook written by a program that does not calculate: the cell reads empty and is
+    listed with its formula, so the rules can say "formula without value"."""
+    from openpyxl import Workbook
+
+    from geo.ingest import rawread
+    book = Workbook()
+    ws = book.active
+    ws.append(["代码", "建档立卡贫困人口"])
+    ws.append([tiny.VILLAGES[0], "=SUM(B3:B4)"])
+    ws.append([tiny.VILLAGES[1], 7])
+    book.save(tmp_path / "f.xlsx")
+    grid = rawread.read_xlsx(tmp_path / "f.xlsx", file="f.xlsx", report=Report())
+    assert grid.rows[1] == (2, [tiny.VILLAGES[0], ""]) and grid.rows[2] == (3, [tiny.VILLAGES[1], "7"])
+    assert grid.formula_cells == {(2, 2): "=SUM(B3:B4)"}
