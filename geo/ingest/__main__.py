@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         code = 1
     _print(report, sys.stderr)
     if args.report:
-        from ui.import_text import problems_table
         from geo.table import to_csv_bytes  # formula-like text neutralised, as in every download
+        from ui.import_text import problems_table
         args.report.write_bytes(to_csv_bytes(problems_table(report.sorted())))
     return code
 

@@ -17,7 +17,6 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException

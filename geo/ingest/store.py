@@ -18,10 +18,10 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import threading
 import re
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator

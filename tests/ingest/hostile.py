@@ -249,8 +249,9 @@ _LONG = "村" * 2000 + ".csv"
 
 CASES: list[Case] = [
     # GDAL: only the declared driver, every member's magic number checked
-    Case("vrt_as_shp_in_zip", "units", "村界.zip", lambda: fx.zip_bytes({"村界.shp": VRT, "村界.shx": VRT, "村界.dbf": VRT}),
-         "content_mismatch", {"value": "村界.shp"}, secret=b"root:"),
+    Case("vrt_as_shp_in_zip", "units", "村界.zip",
+         lambda: fx.zip_bytes({"村界.shp": VRT, "村界.shx": VRT, "村界.dbf": VRT}), "content_mismatch",
+         {"value": "村界.shp"}, secret=b"root:"),
     Case("vrt_as_shp_with_real_sidecars", "units", "村界.zip", lambda: _shp_zip(shp=VRT),
          "content_mismatch", {"value": "村界.shp"}, secret=b"root:"),
     Case("vrt_as_geojson", "units", "村界.geojson", lambda: VRT, "content_mismatch", {"value": "村界.geojson"},
@@ -296,7 +297,8 @@ CASES: list[Case] = [
     Case("zip_only_macosx", "units", "村界.zip", lambda: fx.zip_bytes({"__MACOSX/._x.shp": b"\x00\x05"}), "zip_empty"),
     Case("zip_member_control_chars", "exit_status", "退出.zip", lambda: _named_member_zip("\x1b[2J" + CONTROL + ".csv"),
          "table_empty"),
-    Case("zip_member_script_name", "exit_status", "退出.zip", lambda: _named_member_zip(SCRIPT + ".csv"), "table_empty"),
+    Case("zip_member_script_name", "exit_status", "退出.zip", lambda: _named_member_zip(SCRIPT + ".csv"),
+         "table_empty"),
     Case("zip_member_very_long_name", "exit_status", "退出.zip", lambda: _named_member_zip(_LONG), "table_empty"),
     # workbooks
     Case("xlsx_renamed_zip", "exit_status", "退出.xlsx", lambda: fx.zip_bytes({"退出.csv": b"code\n"}),
