@@ -121,6 +121,8 @@ def read_layer(source: Source, report: Report, *, layer: str | None = None) -> L
         frame = pyogrio.read_dataframe(source.path, layer=layer,
                                        encoding=pyogrio_name(encoding) if encoding else None,
                                        on_invalid="ignore")
+    except MemoryError:  # the sandbox's memory limit, not a corrupt file
+        raise
     except Exception:  # corrupt or unreadable: GDAL raises several types
         report.add(source.name, "file_corrupt", **where)
         return None
