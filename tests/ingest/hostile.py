@@ -135,6 +135,17 @@ def _encrypted_zip() -> bytes:
     return bytes(data)
 
 
+def _lying_sizes_zip() -> bytes:
+    """A deflated bomb whose headers claim 100 bytes uncompressed (passes the ratio check on
+    paper); the bytes actually inflated are what count."""
+    data = bytearray(_zip_raw([("村界.geojson", b" " * (5 * 1024 * 1024))]))
+    local = data.index(b"PK\x03\x04")
+    central = data.index(b"PK\x01\x02")
+    data[local + 22:local + 26] = struct.pack("<I", 100)
+    data[central + 24:central + 28] = struct.pack("<I", 100)
+    return bytes(data)
+
+
 def _bad_crc_zip() -> bytes:
     data = bytearray(_zip_raw([("退出.csv", b"code,year\n" * 50)], zipfile.ZIP_STORED))
     offset = data.index(b"code,year")
@@ -288,6 +299,11 @@ CASES: list[Case] = [
     Case("zip_symlink", "units", "村界.zip", _symlink_zip, "zip_unsafe_member", {"value": "村界.shp"}),
     Case("zip_bomb_ratio", "units", "村界.zip", lambda: fx.zip_bytes({"村界.geojson": b" " * (20 * 1024 * 1024)}),
          "zip_ratio"),
+    Case("zip_bomb_total", "units", "村界.zip",
+         lambda: fx.zip_bytes({f"f{i}.geojson": bytes(range(256)) * 8 for i in range(3)},
+                              compression=zipfile.ZIP_STORED),
+         "zip_too_large", patch={"MAX_UNCOMPRESSED": 4000}),
+    Case("zip_header_lies_about_size", "units", "村界.zip", _lying_sizes_zip, "zip_corrupt"),
     Case("zip_too_many_members", "units", "村界.zip",
          lambda: fx.zip_bytes({f"f{i}.csv": b"a" for i in range(250)}, compression=zipfile.ZIP_STORED),
          "zip_too_many_members", {"value": 250}),
