@@ -254,11 +254,13 @@ Bad = tuple[str, str, dict]   # (extension of the offending member, rule, detail
 
 
 def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file."""
     with open(path, "rb") as f:
         return f.read(size)
 
 
 def _mismatch(suffix: str) -> tuple[str, dict]:
+    """The problem "content does not match the extension `suffix`"."""
     return "content_mismatch", {"expected": EXPECTED[suffix]}
 
 
@@ -382,6 +384,7 @@ def receive(data: bytes, *, name: str, report: Report, staging_root: str | os.Pa
 
 
 def _receive(data: bytes, upload: Upload, report: Report) -> Upload:
+    """Body of `receive` (the caller removes the folder when this raises)."""
     name, folder = upload.name, upload.folder
     if len(data) > MAX_UPLOAD_BYTES:
         report.add(name, "file_too_large", value=len(data), detail={"limit_mb": MAX_UPLOAD_MB})

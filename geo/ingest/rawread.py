@@ -47,6 +47,7 @@ class Limits:
 
     @classmethod
     def from_settings(cls) -> Limits:
+        """The limits as the settings declare them now."""
         return cls(settings.get("max_rows"), settings.get("max_columns"), settings.get("max_cells"),
                    settings.get("max_merged"))
 
@@ -102,7 +103,8 @@ def xlsx_sheets(path: Path) -> list[str]:
 class _Parser(WorkSheetParser):
     """openpyxl's row parser (cached values), marking formulas that have no cached value."""
 
-    def parse_cell(self, element):  # noqa: ANN001, ANN201 - openpyxl's signature
+    def parse_cell(self, element) -> dict:  # noqa: ANN001 - openpyxl's signature
+        """openpyxl's cell dict, plus "formula_without_value" (the formula) when it has no cache."""
         cell = super().parse_cell(element)
         formula = element.find(FORMULA_TAG)
         if cell["value"] is None and formula is not None:
@@ -133,10 +135,12 @@ def _merge_refs(src) -> list[str]:  # noqa: ANN001 - a binary file object
     refs: list[str] = []
 
     def start(name: str, attributes: dict) -> None:
+        """Collect the range of a <mergeCell>."""
         if name.rsplit("}", 1)[-1] == "mergeCell":
             refs.append(attributes.get("ref", ""))
 
     def forbid(*_args: object) -> None:
+        """Refuse DTDs and entities."""
         raise _Forbidden
 
     parser = expat.ParserCreate(namespace_separator="}")
@@ -234,6 +238,7 @@ def _stream_rows(ws, book, merges: list[_Merge], *, file: str, report: Report,  
     cells = 0
 
     def emit(number: int, values: dict[int, object]) -> None:
+        """Append row `number` (column -> value) with merged ranges filled; check the limits."""
         nonlocal width, cells
         for merge in starts.get(number, ()):
             top_left[merge] = values.get(merge.min_col)

@@ -58,6 +58,7 @@ class SandboxError(Exception):
 
     @property
     def detail(self) -> dict[str, Any]:
+        """The facts the Chinese sentence needs (limit, incident id)."""
         return {"limit": self.limit, "incident": self.incident}
 
 
@@ -94,6 +95,7 @@ def run(func: Callable[..., Any], *args: Any, timeout_s: int | None = None, memo
                 start_new_session=True)
 
         def expire() -> None:
+            """Wall-clock limit reached: kill the child's process group."""
             timed_out.set()
             _kill(process)
 
@@ -140,6 +142,7 @@ def _kill(process: subprocess.Popen | None) -> None:
 
 
 def _read_result(folder: Path) -> dict | None:
+    """The child's result envelope, or None when it wrote none (killed or crashed)."""
     try:
         return pickle.loads((folder / RESULT).read_bytes())
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, MemoryError):
@@ -206,6 +209,7 @@ def staged(job: Callable[..., Any], kind: str, source: str, *args: Any, **option
 # ----------------------------------------------------------------------------- in the child
 
 def _limit(memory_mb: int, timeout_s: int) -> None:
+    """Limit this (child) process: address space, CPU seconds, no core dumps."""
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (timeout_s + 1, timeout_s + 2))
