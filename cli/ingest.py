@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 from geo import datasets
-from geo.ingest import files, pipeline, profiles
+from geo.ingest import pipeline, profiles, sandbox
 from geo.ingest.report import Report
 from geo.ingest.store import Store
+from geo.table import to_csv_bytes
 from ui.import_text import problem_text, problems_table
 from ui.text import t
 
@@ -95,17 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         mapping = profile.columns
     started = time.perf_counter()
-    report = Report()
     mode = "new" if args.new else "update"
     base = None if args.new else datasets.active_folder()
-    uploads = [files.receive_path(path, report=report) for path in paths]
-    try:
-        delivery = pipeline.stage_delivery(uploads, report, mode=mode, base=base, kinds=kinds, crs=args.crs,
-                                           repair=args.repair, mapping=mapping,
-                                           years=_all_years(uploads, args.year) if args.year else None)
-    finally:
-        for upload in uploads:
-            upload.cleanup()
+    # opened and checked in a separate process with time and memory limits (geo.ingest.sandbox)
+    delivery, report = sandbox.staged_delivery([(path.name, str(path.resolve())) for path in paths], mode=mode,
+                                               base=base, kinds=kinds, crs=args.crs, repair=args.repair,
+                                               mapping=mapping, year_all=args.year)
     code = 1
     if report.ok and not args.check:
         publish_base = datasets.active_folder()
@@ -123,18 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         code = 0
     _print(report, sys.stderr)
     if args.report:
-        problems_table(report.sorted()).to_csv(args.report, index=False, encoding="utf-8-sig")
+        args.report.write_bytes(to_csv_bytes(problems_table(report.sorted())))  # formula-like text neutralised
     return code
-
-
-def _all_years(uploads: list[files.Upload], year: int) -> dict[str, int]:
-    """--year applies to every table of the delivery (by file name and by sheet label)."""
-    out = {}
-    for upload in uploads:
-        out[upload.name] = year
-        for source in upload.sources:
-            out[source.name] = year
-    return out
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_upload_mb", int, 200, "largest accepted upload (MB); must equal server.maxUploadSize"),
     Setting("max_rows", int, 200_000, "most rows accepted in one table file"),
     Setting("max_cells", int, 5_000_000, "most cells accepted in one spreadsheet"),
+    Setting("max_columns", int, 500, "most columns accepted in one table file (XLSX or CSV)"),
+    Setting("max_merged", int, 10_000, "most merged ranges accepted in one worksheet"),
+    Setting("max_feature_vertices", int, 500_000, "most coordinates accepted in one boundary feature"),
     Setting("small_count", int, 5, "monitored-household counts below this are shown as <N in exports"),
     # inspection (督战) traffic lights: local rules differ
     Setting("inspection_due_days", int, 7, "督战: an open problem due within this many days (today included) is yellow"),

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -16,6 +17,13 @@ def neutralise(value: object) -> object:
     """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
+    return value
+
+
+def _xml_safe(value: object) -> object:
+    """Control characters XLSX cannot hold (e.g. ESC, BEL from a hostile file) shown as \\xNN."""
+    if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     return value
 
 
@@ -42,18 +50,18 @@ def to_xlsx_bytes(frame: pd.DataFrame, *, text_columns: Iterable[str] = (), shee
     book = Workbook()
     ws = book.active
     ws.title = sheet[:31]
-    ws.append([str(c) for c in table.columns])
+    ws.append([_xml_safe(str(c)) for c in table.columns])
     for row in table.itertuples(index=False):
         cells = []
         for column, value in zip(table.columns, row):
             if value is None or value is pd.NA or (isinstance(value, float) and value != value):
                 cells.append(None)
             elif column in text_columns:
-                cells.append(str(value))
+                cells.append(_xml_safe(str(value)))
             elif hasattr(value, "item"):
                 cells.append(value.item())
             else:
-                cells.append(value)
+                cells.append(_xml_safe(value))
         ws.append(cells)
     for index, column in enumerate(table.columns, start=1):
         if column in text_columns:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from geo import schema
-from geo.ingest import files, pipeline, profiles
+from geo.ingest import pipeline, profiles, sandbox
 from geo.ingest.report import SCREEN_LIMIT, Report
 from geo.ingest.store import Store, Version
 from geo.ingest.tables import HEADER_ALIASES, IGNORE, header_key
@@ -66,14 +66,10 @@ def check_delivery(uploaded: list, sig: str, *, mode: str, kinds: dict[str, str]
                    repair: bool, years: dict[str, int], mapping: dict[str, str]) -> Checked:
     """Stage every uploaded file (private temp folders, removed afterwards) and keep the result
     in this session only."""
-    report = Report()
-    uploads = [files.receive(item.getvalue(), name=item.name, report=report) for item in uploaded]
-    try:
-        delivery = pipeline.stage_delivery(uploads, report, mode=mode, base=cache.data_folder(), kinds=kinds,
-                                           crs=crs, repair=repair, mapping=mapping or None, years=years)
-    finally:
-        for upload in uploads:
-            upload.cleanup()
+    # opened and checked in a separate process with time and memory limits (geo.ingest.sandbox)
+    delivery, report = sandbox.staged_delivery([(item.name, item.getvalue()) for item in uploaded], mode=mode,
+                                               base=cache.data_folder(), kinds=kinds, crs=crs, repair=repair,
+                                               mapping=mapping or None, years=years)
     result = Checked(sig, mode, delivery, report, {"repair": repair})
     st.session_state[CHECK_KEY] = result
     st.session_state[OUTCOME_KEY] = None

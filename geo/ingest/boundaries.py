@@ -19,8 +19,9 @@ from pyproj import CRS
 from geo import schema, settings
 from geo.codes import CodeError, code_level, normalize_code, parent_code
 from geo.ingest import crs as crs_tools
+from geo.ingest import gdalsafe
 from geo.ingest.encoding import EncodingError, detect_dbf, pyogrio_name
-from geo.ingest.files import Source
+from geo.ingest.files import Source, source_problem
 from geo.ingest.report import Report
 from geo.ingest.tables import HEADER_ALIASES, header_key
 from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT
@@ -39,19 +40,71 @@ class Layer:
 
 
 def layer_names(source: Source) -> list[str]:
-    """Layers a user may pick from (GeoPackage: its layers; other formats: one)."""
+    """Layers a user may pick from (GeoPackage: its feature layers that are plain tables; views
+    and virtual tables are never offered; other formats: none)."""
     if source.driver != "GPKG":
         return []
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(source.path)]
-    except Exception:  # GDAL signals corrupt files with several exception types
+        return gdalsafe.inspect_gpkg(source.path).tables
+    except gdalsafe.GpkgRefused:
         return []
 
 
-def read_layer(source: Source, report: Report, *, layer: str | None = None) -> Layer | None:
-    """Read one layer with pyogrio. Shapefile text is decoded in the detected encoding (the .cpg
-    is checked, not trusted); the choice is reported."""
+def _gpkg_layer(source: Source, report: Report, layer: str | None) -> tuple[bool, str | None]:
+    """(readable, layer to read) for a GeoPackage: only a feature layer that is a plain table."""
     where = {"sheet": layer} if layer else {}
+    try:
+        layers = gdalsafe.inspect_gpkg(source.path)
+    except gdalsafe.GpkgRefused as refused:
+        report.add(source.name, refused.rule, value=refused.value,
+                   detail={"expected": "GeoPackage", "seconds": gdalsafe.INSPECT_SECONDS}, **where)
+        return False, None
+    refused = [*layers.views, *layers.other]
+    if layer is None:
+        if not layers.tables:
+            report.add(source.name, "gpkg_layer_not_table", value="、".join(refused) or None)
+            return False, None
+        if refused:
+            report.add(source.name, "gpkg_layer_not_table", severity="warning", value="、".join(refused))
+        return True, layers.tables[0]
+    if layer in layers.tables:
+        return True, layer
+    report.add(source.name, "gpkg_layer_not_table" if layer in refused else "layer_unknown",
+               value=layer, **where)
+    return False, None
+
+
+def _vertex_limit(layer: Layer, report: Report) -> bool:
+    """Every feature within `max_feature_vertices` coordinates (located by feature number)."""
+    limit = settings.get("max_feature_vertices")
+    counts = shapely.get_num_coordinates(layer.frame.geometry.values)
+    over = np.flatnonzero(counts > limit)
+    for index in over[:20]:
+        report.add(layer.file, "feature_too_many_vertices", row=int(index) + 1, column=GEOMETRY,
+                   value=int(counts[index]), detail={"limit": limit},
+                   **({"sheet": layer.layer} if layer.layer else {}))
+    return not len(over)
+
+
+def read_layer(source: Source, report: Report, *, layer: str | None = None) -> Layer | None:
+    """Read one layer with pyogrio, through the allowed drivers only, after the content of every
+    member was checked (GeoPackage: only plain-table layers). Shapefile text is decoded in the
+    detected encoding (the .cpg is checked, not trusted); the choice is reported."""
+    where = {"sheet": layer} if layer else {}
+    gdalsafe.restrict_drivers()
+    bad = source_problem(source)
+    if bad:
+        member = source.name.rsplit(".", 1)[0] + bad[0]   # e.g. 边界/村界.shx, as written
+        report.add(source.name, bad[1], value=member, detail=bad[2], **where)
+        return None
+    if source.driver not in gdalsafe.ALLOWED_DRIVERS:
+        report.add(source.name, "file_type_unsupported", value=source.driver, **where)
+        return None
+    if source.driver == "GPKG":
+        readable, layer = _gpkg_layer(source, report, layer)
+        if not readable:
+            return None
+        where = {"sheet": layer} if layer else {}
     encoding = None
     if source.driver == "ESRI Shapefile":
         try:
@@ -68,8 +121,12 @@ def read_layer(source: Source, report: Report, *, layer: str | None = None) -> L
         frame = pyogrio.read_dataframe(source.path, layer=layer,
                                        encoding=pyogrio_name(encoding) if encoding else None,
                                        on_invalid="ignore")
+    except MemoryError:  # the sandbox's memory limit, not a corrupt file
+        raise
     except Exception:  # corrupt or unreadable: GDAL raises several types
         report.add(source.name, "file_corrupt", **where)
+        return None
+    if not _vertex_limit(Layer(source.name, layer, frame), report):
         return None
     for column in frame.columns:
         if frame[column].dtype == object or str(frame[column].dtype).startswith(("string", "str")):

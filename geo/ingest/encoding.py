@@ -1,4 +1,4 @@
-"""Text encodings of uploads: CSV (UTF-8 with or without BOM, GBK/GB18030) and Shapefile .dbf
+"""Text encodings of uploads: CSV (UTF-8 with or without BOM, UTF-16 with BOM, GBK/GB18030) and Shapefile .dbf
 (with a correct, wrong or missing .cpg). Decoding is strict: text with replacement characters
 is never produced; the chosen encoding is always reported.
 """
@@ -52,6 +52,10 @@ def detect(data: bytes, declared: str | None = None) -> Decision:
     unless it is a single-byte code page that would silently turn Chinese into mojibake."""
     if data.startswith(codecs.BOM_UTF8):
         return Decision("utf-8-sig", declared)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode text"
+        if _decodes(data, "utf-16"):
+            return Decision("utf-16", declared)
+        raise EncodingError(declared or "")
     declared_norm = _normal(declared) if declared else None
     if declared_norm and _decodes(data, declared_norm):
         single = declared_norm in {_normal(n) for n in _SINGLE_BYTE}

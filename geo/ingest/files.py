@@ -11,12 +11,12 @@ import io
 import os
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-
-import pyogrio
 
 from geo.ingest.report import Report
 
@@ -32,18 +32,6 @@ TABLE_EXTENSIONS = {".csv", ".xlsx"}
 SHAPEFILE_REQUIRED = (".shx", ".dbf")
 SHAPEFILE_OPTIONAL = (".prj", ".cpg")
 _IGNORED_PARTS = {"__MACOSX", ".DS_Store", "Thumbs.db"}
-
-# GDAL may never reach the network or other files while reading an upload (set once, process-wide;
-# the portal itself never reads remote data).
-pyogrio.set_gdal_config_options({
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".invalid-no-network",
-    "GDAL_HTTP_TIMEOUT": "1",
-    "GDAL_HTTP_MAX_RETRY": "0",
-    "GDAL_HTTP_PROXY": "127.0.0.1:9",
-    "CPL_VSIL_CURL_USE_HEAD": "NO",
-    "OGR_GEOJSON_MAX_OBJ_SIZE": "500MB",
-})
-
 
 @dataclass(frozen=True)
 class Source:
@@ -76,13 +64,20 @@ def new_staging(root: str | os.PathLike | None = None) -> Path:
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
-    """Member name as the user wrote it: zips from Chinese Windows store GBK without the UTF-8 flag."""
+    """Member name as the user wrote it: the UTF-8 flag first; then bytes that are valid UTF-8
+    (Linux/macOS `zip` writes UTF-8 without the flag); then GB18030 (Chinese Windows)."""
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def _unsafe(name: str) -> bool:
@@ -103,9 +98,13 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
 
 
 def check_zip_limits(archive: zipfile.ZipFile, *, name: str, report: Report) -> bool:
-    """Members, total size, compression ratio (overall and per member), unsafe names: True when
-    the archive may be opened. Also applied to .xlsx uploads (an XLSX is a zip)."""
+    """Members, total size, compression ratio (overall and per member), unsafe names, encrypted
+    members: True when the archive may be opened. Also applied to .xlsx uploads (a zip)."""
     infos = archive.infolist()
+    encrypted = [_member_name(i) for i in infos if i.flag_bits & 0x1]
+    if encrypted:
+        report.add(name, "zip_encrypted", value=encrypted[0])
+        return False
     if len(infos) > MAX_MEMBERS:
         report.add(name, "zip_too_many_members", value=len(infos), detail={"limit": MAX_MEMBERS})
         return False
@@ -135,32 +134,47 @@ def unpack_zip(data: bytes, *, name: str, folder: Path, report: Report) -> dict[
     (any limit breach: nothing is extracted)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, EOFError):  # truncated or forged central directory
         report.add(name, "zip_corrupt")
         return {}
     with archive:
         if not check_zip_limits(archive, name=name, report=report):
             return {}
-        infos = archive.infolist()
-        out: dict[str, Path] = {}
-        written = 0
-        for number, info in enumerate(infos, start=1):
-            member = _member_name(info)
-            if info.is_dir() or _ignored(member):
-                continue
-            suffix = PurePosixPath(member.replace("\\", "/")).suffix.lower()
-            target = folder / f"m{number}{suffix}"
-            # Sizes in the header can lie: count the bytes actually inflated.
-            with archive.open(info) as src, open(target, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    written += len(chunk)
-                    if written > MAX_UNCOMPRESSED:
-                        report.add(name, "zip_too_large", value=written,
-                                   detail={"limit_mb": MAX_UNCOMPRESSED // (1024 * 1024)})
-                        return {}
-                    dst.write(chunk)
-            out[member] = target
-        return out
+        try:
+            return _extract(archive, name=name, folder=folder, report=report)
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError):
+            # bad CRC, truncated member, unknown compression method: a corrupt archive
+            report.add(name, "zip_corrupt")
+            return {}
+
+
+def _extract(archive: zipfile.ZipFile, *, name: str, folder: Path, report: Report) -> dict[str, Path]:
+    """Extract the regular members of a checked archive under generated names."""
+    infos = archive.infolist()
+    out: dict[str, Path] = {}
+    written = 0
+    for number, info in enumerate(infos, start=1):
+        member = _member_name(info)
+        if info.is_dir() or _ignored(member):
+            continue
+        suffix = PurePosixPath(member.replace("\\", "/")).suffix.lower()
+        target = folder / f"m{number}{suffix}"
+        # Sizes in the header can lie: count the bytes actually inflated.
+        inflated = 0
+        with archive.open(info) as src, open(target, "wb") as dst:
+            while chunk := src.read(_CHUNK):
+                written += len(chunk)
+                inflated += len(chunk)
+                if written > MAX_UNCOMPRESSED:
+                    report.add(name, "zip_too_large", value=written,
+                               detail={"limit_mb": MAX_UNCOMPRESSED // (1024 * 1024)})
+                    return {}
+                if inflated > MAX_RATIO * info.compress_size + _CHUNK:
+                    report.add(name, "zip_ratio", value=member, detail={"limit": MAX_RATIO})
+                    return {}
+                dst.write(chunk)
+        out[member] = target
+    return out
 
 
 def _stem_key(name: str) -> tuple[str, str]:
@@ -196,38 +210,165 @@ def collect_sources(files: dict[str, Path], *, name: str, folder: Path, report: 
                     if ext in members:
                         shutil.move(members[ext][1], base.with_suffix(ext))
                         present.append(ext)
-                sources.append(Source(written, base.with_suffix(".shp"), "vector",
-                                      VECTOR_EXTENSIONS[".shp"], tuple(present)))
+                source = Source(written, base.with_suffix(".shp"), "vector", VECTOR_EXTENSIONS[".shp"],
+                                tuple(present))
+                bad = source_problem(source)
+                if bad:
+                    member = members[bad[0]][0]
+                    report.add(name, bad[1], value=member, detail=bad[2])
+                    continue
+                sources.append(source)
             elif suffix in VECTOR_EXTENSIONS or suffix in TABLE_EXTENSIONS:
                 counter += 1
                 target = folder / f"src_{counter}{suffix}"
                 shutil.move(path, target)
-                if not _magic_ok(target, suffix):
-                    report.add(name, "file_corrupt", value=written)
-                    continue
                 if suffix in TABLE_EXTENSIONS:
-                    sources.append(Source(written, target, "table"))
+                    source = Source(written, target, "table")
                 else:
-                    sources.append(Source(written, target, "vector", VECTOR_EXTENSIONS[suffix]))
+                    source = Source(written, target, "vector", VECTOR_EXTENSIONS[suffix])
+                bad = source_problem(source)
+                if bad:
+                    report.add(name, bad[1], value=written, detail=bad[2])
+                    continue
+                sources.append(source)
             else:
                 report.add(name, "file_type_ignored", severity="warning", value=written)
     return sources
 
 
-def _magic_ok(path: Path, suffix: str) -> bool:
-    """The content matches the extension, so GDAL never gets e.g. a VRT renamed to .geojson."""
+# ------------------------------------------------------------------ content checks (magic numbers)
+# Every file handed to GDAL or a spreadsheet reader is checked here against what its extension
+# declares, so e.g. an OGR VRT (XML naming other files) renamed to .shp never reaches a driver.
+_SHP_TYPES = {0, 1, 3, 5, 8, 11, 13, 15, 18, 21, 23, 25, 28, 31}
+_DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x83, 0x8B, 0x8E, 0xCB, 0xF5, 0xFB}
+_GPKG_IDS = {b"GPKG", b"GP10", b"GP11"}
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # encrypted OOXML or a legacy .xls
+_BINARY_MAGIC = (b"PK\x03\x04", _OLE, b"SQLite format 3\x00", b"%PDF", b"\x89PNG")
+MAX_SIDECAR_BYTES = 64 * 1024      # .prj / .cpg are a line of text
+_XML_PROLOG_BYTES = 64 * 1024
+EXPECTED = {".shp": "Shapefile (.shp)", ".shx": "Shapefile (.shx)", ".dbf": "dBASE (.dbf)",
+            ".prj": "Shapefile (.prj)", ".cpg": "Shapefile (.cpg)", ".gpkg": "GeoPackage",
+            ".geojson": "GeoJSON", ".json": "GeoJSON", ".xlsx": "Excel (.xlsx)", ".csv": "CSV"}
+
+Bad = tuple[str, str, dict]   # (extension of the offending member, rule, detail)
+
+
+def _head(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file."""
     with open(path, "rb") as f:
-        head = f.read(64)
+        return f.read(size)
+
+
+def _mismatch(suffix: str) -> tuple[str, dict]:
+    """The problem "content does not match the extension `suffix`"."""
+    return "content_mismatch", {"expected": EXPECTED[suffix]}
+
+
+def _shape_header_ok(path: Path) -> bool:
+    """ESRI Shapefile main/index header: file code 9994 (big-endian), version 1000, a shape type."""
+    head = _head(path, 100)
+    if len(head) < 100:
+        return False
+    code, = struct.unpack(">i", head[:4])
+    version, shape_type = struct.unpack("<ii", head[28:36])
+    return code == 9994 and version == 1000 and shape_type in _SHP_TYPES
+
+
+def _dbf_header_ok(path: Path) -> bool:
+    """dBASE header: a known version byte, header and record lengths that fit the file."""
+    head = _head(path, 32)
+    if len(head) < 32 or head[0] not in _DBF_VERSIONS:
+        return False
+    records, header_length, record_length = struct.unpack("<IHH", head[4:12])
+    size = path.stat().st_size
+    if header_length < 33 or header_length > size or record_length < 1:
+        return False
+    return header_length + records * record_length <= size + 1   # +1: optional 0x1A end marker
+
+
+def _sidecar_ok(path: Path) -> bool:
+    """.prj / .cpg: a short line of text, never markup or binary."""
+    if path.stat().st_size > MAX_SIDECAR_BYTES:
+        return False
+    data = path.read_bytes()
+    text = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return b"\x00" not in data and not text.startswith(b"<")
+
+
+def _xlsx_problem(path: Path) -> tuple[str, dict] | None:
+    """An OOXML workbook: a zip holding [Content_Types].xml and xl/workbook.xml, no DTDs."""
+    head = _head(path, 8)
+    if head.startswith(_OLE):
+        return "xlsx_encrypted_or_xls", {}
+    if not head.startswith(b"PK\x03\x04"):
+        return _mismatch(".xlsx")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if any(i.flag_bits & 0x1 for i in archive.infolist()):
+                return "zip_encrypted", {}
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+                return "xlsx_not_workbook", {}
+            for info in archive.infolist():
+                if info.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, info):
+                    return "xml_unsafe", {"member": info.filename}
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError):
+        return "file_corrupt", {}
+    return None
+
+
+def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """True when an XML part declares a DTD or entities (XML bombs need one; OOXML never has one)."""
+    with archive.open(info) as src:
+        prolog = src.read(_XML_PROLOG_BYTES)
+    if prolog.startswith((b"\xff\xfe", b"\xfe\xff")):     # UTF-16 XML: decode before looking
+        prolog = prolog.decode("utf-16", errors="ignore").encode("utf-8")
+    return b"<!DOCTYPE" in prolog.upper() or b"<!ENTITY" in prolog.upper()
+
+
+def _csv_ok(path: Path) -> bool:
+    """Text: no binary container, no NUL bytes (unless UTF-16 with its BOM)."""
+    head = _head(path, 4096)
+    if head.startswith(_BINARY_MAGIC):
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return b"\x00" not in head
+
+
+def content_problem(path: Path, suffix: str) -> tuple[str, dict] | None:
+    """(rule, detail) when the bytes at `path` are not what `suffix` declares, else None."""
+    if not path.is_file():
+        return "file_missing", {}
+    if suffix in (".shp", ".shx"):
+        return None if _shape_header_ok(path) else _mismatch(suffix)
+    if suffix == ".dbf":
+        return None if _dbf_header_ok(path) else _mismatch(suffix)
+    if suffix in (".prj", ".cpg"):
+        return None if _sidecar_ok(path) else _mismatch(suffix)
     if suffix == ".gpkg":
-        return head.startswith(b"SQLite format 3\x00")
+        head = _head(path, 100)
+        ok = head.startswith(b"SQLite format 3\x00") and head[68:72] in _GPKG_IDS
+        return None if ok else _mismatch(suffix)
     if suffix in (".geojson", ".json"):
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        return text.startswith(b"{")
+        text = _head(path, 4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        return None if text.startswith(b"{") else _mismatch(suffix)
     if suffix == ".xlsx":
-        return head.startswith(b"PK\x03\x04")
-    if suffix == ".shp":
-        return head[:4] == b"\x00\x00\x27\x0a"
-    return True
+        return _xlsx_problem(path)
+    if suffix == ".csv":
+        return None if _csv_ok(path) else ("file_not_text", {})
+    return "file_type_unsupported", {}
+
+
+def source_problem(source: Source) -> Bad | None:
+    """The first member of `source` (a Shapefile: every part present) whose content does not
+    match its extension, as (extension, rule, detail); None when all match."""
+    suffixes = source.sidecars if source.driver == "ESRI Shapefile" else (source.path.suffix.lower(),)
+    for suffix in suffixes:
+        found = content_problem(source.path.with_suffix(suffix), suffix)
+        if found:
+            return suffix, found[0], found[1]
+    return None
 
 
 def receive(data: bytes, *, name: str, report: Report, staging_root: str | os.PathLike | None = None) -> Upload:
@@ -235,6 +376,16 @@ def receive(data: bytes, *, name: str, report: Report, staging_root: str | os.Pa
     checked and unpacked; everything else is written under a generated name."""
     folder = new_staging(staging_root)
     upload = Upload(name=name, folder=folder)
+    try:
+        return _receive(data, upload, report)
+    except BaseException:
+        upload.cleanup()      # never leave a staging folder behind, whatever failed
+        raise
+
+
+def _receive(data: bytes, upload: Upload, report: Report) -> Upload:
+    """Body of `receive` (the caller removes the folder when this raises)."""
+    name, folder = upload.name, upload.folder
     if len(data) > MAX_UPLOAD_BYTES:
         report.add(name, "file_too_large", value=len(data), detail={"limit_mb": MAX_UPLOAD_MB})
         return upload
@@ -248,12 +399,15 @@ def receive(data: bytes, *, name: str, report: Report, staging_root: str | os.Pa
             report.add(name, "shapefile_missing_part", value=name, detail={"missing": ".shx、.dbf"})
             return upload
         if suffix == ".xlsx":
+            if data.startswith(_OLE):
+                report.add(name, "xlsx_encrypted_or_xls")
+                return upload
             try:
                 with zipfile.ZipFile(io.BytesIO(data)) as archive:
                     if not check_zip_limits(archive, name=name, report=report):
                         return upload
-            except zipfile.BadZipFile:
-                report.add(name, "file_corrupt")
+            except (zipfile.BadZipFile, ValueError, EOFError):
+                report.add(name, "content_mismatch", detail={"expected": EXPECTED[".xlsx"]})
                 return upload
         target = folder / f"upload{suffix}"
         target.write_bytes(data)
@@ -279,12 +433,16 @@ def receive_path(path: str | os.PathLike, *, report: Report,
     if path.suffix.lower() != ".shp":
         return receive(path.read_bytes(), name=path.name, report=report, staging_root=staging_root)
     folder = new_staging(staging_root)
-    files = {}
-    for sibling in path.parent.iterdir():
-        if sibling.stem == path.stem and sibling.is_file():
-            target = folder / f"f_{len(files)}{sibling.suffix.lower()}"
-            shutil.copyfile(sibling, target)
-            files[sibling.name] = target
     upload = Upload(name=path.name, folder=folder)
-    upload.sources = collect_sources(files, name=path.name, folder=folder, report=report)
+    try:
+        files = {}
+        for sibling in path.parent.iterdir():
+            if sibling.stem == path.stem and sibling.is_file() and not sibling.is_symlink():
+                target = folder / f"f_{len(files)}{sibling.suffix.lower()}"
+                shutil.copyfile(sibling, target)
+                files[sibling.name] = target
+        upload.sources = collect_sources(files, name=path.name, folder=folder, report=report)
+    except BaseException:
+        upload.cleanup()
+        raise
     return upload

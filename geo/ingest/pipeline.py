@@ -27,7 +27,7 @@ from geo.errors import DataError
 from geo.ingest import boundaries, tables
 from geo.ingest.files import Source, Upload
 from geo.ingest.report import Report
-from geo.ingest.store import META, Store, Version
+from geo.ingest.store import META, BaseChanged, Store, Version
 from geo.ingest.validate import check_table, code_column
 from geo.read import Bundle, read_bundle, read_units
 from geo.schema import CODE, LEVEL, NAME, PARENT
@@ -146,7 +146,7 @@ def stage(kind: str, upload: Upload, report: Report, *, pick: str | None = None,
                            dataset, report, mapping=mapping, year=year)
     else:
         if source.path.suffix == ".xlsx":
-            grid = tables.read_xlsx(source.path, file=source.name, sheet=chosen.part)
+            grid = tables.read_xlsx(source.path, file=source.name, sheet=chosen.part, report=report)
         else:
             grid = tables.read_csv(source.path, file=source.name, report=report)
         if grid is not None:  # personal data (ID numbers, phones) never enters the portal
@@ -181,7 +181,7 @@ def _check_formulas(source: Source, sheet: str | None, grid: tables.Grid, data_r
     """A formula of a data row whose cached value is missing would read as empty: an error
     naming the cell (total rows are excluded anyway)."""
     values = {number: cells for number, cells in grid.rows}
-    for row, column, formula in tables.formula_cells(source.path, sheet=sheet):
+    for (row, column), formula in sorted(grid.formula_cells.items()):  # marked by the streaming reader
         if row not in data_rows:
             continue
         cells = values.get(row, [])
@@ -405,6 +405,7 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
     if not ready:
         report.add("", "nothing_staged")
         return None
+    expected = store.active_id()  # compare-and-swap: the version this publish composes from
     base = Path(base) if base is not None else None
     before: Bundle | None = None
     if base is not None and (base / schema.FILES["units"]).is_file():
@@ -489,7 +490,10 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
             "rows": {k: int(len(f)) for k, f in tables_.items()},
             "years": {s.label: s.year for s in ready if s.year is not None}}
     try:
-        return store.publish(write, meta)
+        return store.publish(write, meta, expect=expected)
+    except BaseChanged as lost:  # another publish won the race: refuse, never drop it silently
+        report.add("", "publish_base_changed", detail={"base": lost.expected or "-", "active": lost.active or "-"})
+        return None
     except DataError as error:
         report.add(error.source, error.rule, row=error.row, column=error.column, value=error.value,
                    detail=error.detail)

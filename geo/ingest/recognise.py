@@ -101,7 +101,7 @@ def recognise(uploads: list[Upload], *, mapping: dict[str, str] | None = None) -
                                           levels=levels))
                     continue
                 if source.path.suffix == ".xlsx":
-                    grid = tables.read_xlsx(source.path, file=source.name, sheet=choice.part)
+                    grid = tables.read_xlsx(source.path, file=source.name, sheet=choice.part, report=scratch)
                 else:
                     grid = tables.read_csv(source.path, file=source.name, report=scratch)
                 if grid is None:

@@ -7,16 +7,14 @@ header as written. Nothing here types values: `geo.ingest.validate` does that.
 """
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 
-from geo.ingest.encoding import EncodingError, detect
+# The raw readers (streaming, within limits) live in rawread; re-exported for callers.
+from geo.ingest.rawread import Grid, cell_text, read_csv, read_xlsx, xlsx_sheets  # noqa: F401
 from geo.ingest.report import Report
 from geo.schema import INSPECTION_HEADER_ALIASES, Dataset
 
@@ -125,32 +123,6 @@ def header_shape(headers: list[str]) -> str:
     return "|".join(header_key(h) for h in headers if h)
 
 
-def formula_cells(path: Path, *, sheet: str | None) -> list[tuple[int, int, str]]:
-    """(row, column number, formula) of formula cells: openpyxl's data_only reading gives None
-    where a workbook (e.g. written by a script, never opened in Excel) has no cached value."""
-    book = load_workbook(path, read_only=True, data_only=False)
-    try:
-        ws = book[sheet] if sheet else book.worksheets[0]
-        out = []
-        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            for c, value in enumerate(row, start=1):
-                if isinstance(value, str) and value.startswith("="):
-                    out.append((r, c, value))
-        return out
-    finally:
-        book.close()
-
-
-@dataclass
-class Grid:
-    """Raw cells as text, each row with the row number the user sees (1-based)."""
-
-    file: str
-    sheet: str | None
-    rows: list[tuple[int, list[str]]]
-    encoding: str | None = None
-
-
 @dataclass
 class RawTable:
     """A clean text frame: columns are schema names, index is the Excel row number."""
@@ -163,75 +135,6 @@ class RawTable:
     ignored_columns: list[str] = field(default_factory=list)
     encoding: str | None = None
     headers: list[str] = field(default_factory=list)   # every header as written, in order
-
-
-def cell_text(value: object) -> str:
-    """An XLSX cell value as the text it stands for; exact integers (floats included) lose `.0`."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return ""
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def xlsx_sheets(path: Path) -> list[str]:
-    """Sheet names of a workbook."""
-    book = load_workbook(path, read_only=True)
-    try:
-        return list(book.sheetnames)
-    finally:
-        book.close()
-
-
-def read_xlsx(path: Path, *, file: str, sheet: str | None = None) -> Grid:
-    """Every cell of one sheet as text; merged cells repeat their top-left value (so merged
-    headers and merged township cells read as meant). Formulas give their cached values."""
-    book = load_workbook(path, data_only=True)
-    try:
-        ws = book[sheet] if sheet else book.worksheets[0]
-        fill: dict[tuple[int, int], object] = {}
-        for merged in ws.merged_cells.ranges:
-            top_left = ws.cell(merged.min_row, merged.min_col).value
-            for r in range(merged.min_row, merged.max_row + 1):
-                for c in range(merged.min_col, merged.max_col + 1):
-                    fill[(r, c)] = top_left
-        rows = []
-        for r, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = [cell_text(fill.get((r, c), value)) for c, value in enumerate(row, start=1)]
-            rows.append((r, cells))
-        return Grid(file, ws.title, rows)
-    finally:
-        book.close()
-
-
-def read_csv(path: Path, *, file: str, report: Report) -> Grid | None:
-    """Every cell of a CSV as text, in the detected encoding (reported as a note)."""
-    data = path.read_bytes()
-    try:
-        decision = detect(data)
-    except EncodingError:
-        report.add(file, "encoding_unknown", hint="encoding_unknown")
-        return None
-    text = data.decode(decision.encoding)
-    try:
-        raw = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                          skip_blank_lines=False, sep=None, engine="python")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        report.add(file, "file_corrupt")
-        return None
-    report.add(file, "encoding_chosen", severity="info", value=decision.encoding)
-    rows = [(i + 1, [str(v).strip() for v in row]) for i, row in enumerate(raw.itertuples(index=False))]
-    return Grid(file, None, rows, encoding=decision.encoding)
 
 
 def _match(text: str, aliases: dict[str, str]) -> str | None:

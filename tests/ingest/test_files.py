@@ -110,7 +110,7 @@ def test_vrt_disguised_as_geojson_never_reaches_gdal(tmp_path):
           b'</OGRVRTLayer></OGRVRTDataSource>'
     report = Report()
     upload = files.receive(vrt, name="units.geojson", report=report, staging_root=tmp_path)
-    assert report.rules() == ["file_corrupt"] and upload.sources == []
+    assert report.rules() == ["content_mismatch"] and upload.sources == []
 
 
 def test_unsupported_type(tmp_path):
