@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from geo import schema
 from geo.ingest.pipeline import publish
 from geo.ingest.store import Store
-from geo.ingest.templates import template_headers, template_xlsx
+from geo.ingest.templates import column_help, template_xlsx
 from geo.read import read_bundle
 from tests import tiny
 from tests.ingest import fixtures as fx
@@ -117,7 +117,7 @@ def test_templates_are_in_chinese_and_read_back(stage, tiny_units):
     for kind in schema.OPTIONAL_KINDS:
         book = load_workbook(io.BytesIO(template_xlsx(kind)))
         header = [c.value for c in next(book.active.iter_rows(max_row=1))]
-        assert header == template_headers(kind)
+        assert header == [c.header for c in column_help(kind)]
         assert all(not h.isascii() for h in header), header
     book = load_workbook(io.BytesIO(template_xlsx("supervision")))
     book.active.append([tiny.COUNTY, 2020, "省"])
