@@ -21,7 +21,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from geo import rules, schema
+from geo import personal_data, rules, schema
 from geo.codes import ancestor_code
 from geo.errors import DataError
 from geo.ingest import boundaries, tables
