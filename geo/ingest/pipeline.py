@@ -266,7 +266,7 @@ def _cell(value: object, kind: str) -> str:
     if kind in ("int", "year"):
         return str(int(value))
     if kind == "date":
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
+        return "" if pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "float":
         number = float(value)
         return str(int(number)) if number.is_integer() else repr(number)
@@ -369,7 +369,7 @@ def _county_counts(units: gpd.GeoDataFrame, tables_: dict[str, pd.DataFrame]) ->
 
 def removals(before: Bundle, units: gpd.GeoDataFrame, tables_: dict[str, pd.DataFrame]) -> list[dict]:
     """Every (kind, county) that would have fewer units or rows after the publish, with counts."""
-    old = _county_counts(before.units, {k: getattr(before, k) for k in TABLE_KINDS if hasattr(before, k)})
+    old = _county_counts(before.units, {k: getattr(before, k) for k in TABLE_KINDS if getattr(before, k, None) is not None})
     new = _county_counts(units, tables_)
     names = dict(zip(before.units[CODE], before.units[NAME]))
     return [{"kind": kind, "county": county, "county_name": names.get(county, county), "before": count,

@@ -310,7 +310,7 @@ def read_csv(path: Path, *, file: str, report: Report) -> Grid | None:
     limits = Limits.from_settings()
     data = path.read_bytes()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        report.add(file, "table_empty")
+        report.add(file, "file_empty")
         return None
     try:
         decision = detect(data)
@@ -326,7 +326,7 @@ def read_csv(path: Path, *, file: str, report: Report) -> Grid | None:
             report.add(file, "text_nul", row=number)
             return None
     if not any(line.strip() for line in lines):
-        report.add(file, "table_empty")
+        report.add(file, "file_empty")
         return None
     delimiter = _delimiter(lines[:_SNIFF_LINES])
     rows = []

@@ -183,7 +183,8 @@ def test_update_on_top_of_the_demo_records_demo_kinds(tmp_path, empty_store, cap
     assert main([str(path)]) == 0, capsys.readouterr().err
     meta = empty_store.active().meta
     assert meta["mode"] == "update"
-    assert meta["demo_kinds"] == ["exit_status", "services", "sites", "units"]
+    assert meta["demo_kinds"] == sorted(k for k, name in schema.FILES.items()
+                                        if (ROOT / "data" / "demo" / name).is_file())
     rows = read_bundle(empty_store.active_folder()).exit_status.set_index(["code", "year"])
     assert rows.loc[(village, 2019), "registered_poor"] == 100
     assert len(rows) == len(demo.exit_status)

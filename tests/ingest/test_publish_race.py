@@ -111,7 +111,7 @@ def test_two_processes_publish_together(tmp_path):
     env.pop("PORTAL_DATA_DIR", None)
     commands = [["--kind", "exit_status", "--file", str(tmp_path / "exit.csv")],
                 ["--kind", "services", "--file", str(tmp_path / "services.csv")]]
-    processes = [subprocess.Popen([sys.executable, "-m", "geo.ingest", *args], cwd=ROOT, env=env,
+    processes = [subprocess.Popen([sys.executable, "-m", "cli.ingest", *args], cwd=ROOT, env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for args in commands]
     results = [(p.wait(timeout=300), *p.communicate()) for p in processes]

@@ -36,7 +36,7 @@ def test_publish_list_restore(tmp_path):
     assert [v.id for v in store.versions()] == [first.id, second.id]
     assert first.id.startswith("v0001-") and second.id.startswith("v0002-")
     assert store.active_id() == second.id
-    assert sorted(p.name for p in first.folder.iterdir()) == sorted([*schema.FILES.values(), "meta.json"])
+    assert sorted(p.name for p in first.folder.iterdir()) == sorted([n for k, n in schema.FILES.items() if k not in schema.OPTIONAL_KINDS] + ["meta.json"])
     assert bundle.folder == str(first.folder)
     store.activate(first.id)
     assert store.active_folder() == first.folder
