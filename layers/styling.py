@@ -38,6 +38,27 @@ def format_value(value: float, indicator: str) -> str:
     return f"{value:,.0f}"
 
 
+def threshold_text(value: float, indicator: str) -> str:
+    """A policy threshold as written in policy texts: '3 %', '2,000'."""
+    if indicator in PERCENT_INDICATORS:
+        return f"{value * 100:g} %"
+    return f"{value:,.0f}"
+
+
+def policy_labels(indicator: str, lower: tuple[float, ...], upper: tuple[float, ...]) -> tuple[str, ...]:
+    """Labels of fixed policy classes: '0' or '≤ b0', 'a – b' (a inclusive), '≥ b_last'."""
+    labels = []
+    for i, (low, high) in enumerate(zip(lower, upper)):
+        if i == 0:
+            text = threshold_text(high, indicator)
+            labels.append(text if low == high else f"≤ {text}")
+        elif high == float("inf"):
+            labels.append(f"≥ {threshold_text(low, indicator)}")
+        else:
+            labels.append(f"{threshold_text(low, indicator)} – {threshold_text(high, indicator)}")
+    return tuple(labels)
+
+
 def style_status(rows: pd.DataFrame, *, status_labels: Mapping[str, str], title: str) -> Styled:
     """Categorical exit status; 'no_data' becomes the no-data class."""
     classes = [s for s in STATUSES if s != "no_data"]
@@ -51,6 +72,10 @@ def style_status(rows: pd.DataFrame, *, status_labels: Mapping[str, str], title:
 def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str) -> Styled:
     """A metric classed with mapclassify; labels are value ranges."""
     classes = classify(rows[indicator], method, indicator=indicator)
+    if method == "policy":
+        return Styled(classes.index, ramp(indicator, len(classes.upper)),
+                      policy_labels(indicator, classes.lower, classes.upper), classes.counts,
+                      classes.no_data, title)
     labels = []
     for lower, upper in zip(classes.lower, classes.upper):
         low, high = format_value(lower, indicator), format_value(upper, indicator)

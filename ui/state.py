@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregate import STATUSES
-from geo.classify import METHODS
+from geo.classify import METHODS, POLICY_BINS
 from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
 from geo.view import (
     INDICATORS,
@@ -29,10 +29,19 @@ from geo.view import (
     show_region,
     view_params,
 )
+from layers.styling import threshold_text
 from ui import maps
 from ui.text import group, t
 
 _KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
+
+
+def classing_label(method: str, indicator: str) -> str:
+    """The classing option's text; the policy option names the indicator's own thresholds."""
+    if method == "policy" and indicator in POLICY_BINS:
+        bins = "、".join(threshold_text(b, indicator) for b in POLICY_BINS[indicator])
+        return t("classing.policy_bins", bins=bins)
+    return t(f"classing.{method}")
 
 
 class ViewState:
@@ -158,7 +167,7 @@ class ViewState:
         indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"),
                                  format_func=lambda v: t(f"indicator.{v}"))
         classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"),
-                                format_func=lambda v: t(f"classing.{v}"), disabled=indicator == "status")
+                                format_func=lambda v: classing_label(v, indicator), disabled=indicator == "status")
         year = self.year_widget()
         mode = sb.radio(t("exit.mode"), MODES, key=self.key("mode"), horizontal=True,
                         format_func=lambda v: t(f"mode.{v}"))

@@ -100,7 +100,7 @@ TEXT: dict[str, str] = {
     "indicator.monitored": "监测户数",
     "classing.quantiles": "分位数",
     "classing.natural_breaks": "自然断点",
-    "classing.policy": "政策阈值（发生率 3 %）",
+    "classing.policy": "政策阈值",
     "flag.county_open_villages": "已摘帽但仍有未出列贫困村",
     "flag.village_high_incidence": "已出列但贫困发生率仍不低于 3 %",
     "flag.tooltip": "数据矛盾，请核实",
@@ -480,6 +480,8 @@ TEXT: dict[str, str] = {
     "fix.encoding_unknown": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.encoding_lossy": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.base_missing": "请一并导入此类数据。",
+    # --- leader view (issue 12): view across pages, legends, flags, search, layout ---
+    "classing.policy_bins": "政策阈值（{bins}）",
 }
 
 
