@@ -153,7 +153,7 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
     if display is None:
         display = display_units(bundle.units, view.level)
     rows = units_in_view(figures, view).copy()
-    rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
+    rows["flag"] = consistency_flags(rows, bundle.services) if len(rows) else pd.Series(dtype="string")
     shapes = join_rows(display, rows)
     styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
                         status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"))

@@ -54,7 +54,7 @@ def test_payload_sends_only_needed_properties(data):
     match = re.search(r"portalUnits\((\{\"type\":\"FeatureCollection\".*?\]\}), (\{.*?\})\)\.addTo", html)
     collection = json.loads(match.group(1))
     props = collection["features"][0]["properties"]
-    assert set(props) <= {"code", "k", "v", "f"}
+    assert set(props) <= {"code", "k", "v", "f", "lp"}   # lp: name anchor
     assert len(collection["features"]) == 4
     options = json.loads(match.group(2))
     assert options["legend"]["items"][0]["label"] == "未退出（1）"
@@ -75,7 +75,7 @@ def test_status_counts_and_metric_labels(data):
     styled = style_status(villages, status_labels=STATUS_LABELS, title="t")
     assert styled.counts == (1, 0, 1, 2) and styled.no_data == 0
     metric = style_metric(villages, "incidence", "policy", title="发生率")
-    assert metric.labels[0] == "0.00 %" and metric.counts == (1, 2, 0, 1)  # policy keeps empty classes
+    assert metric.labels[0] == "0 %" and len(metric.counts) == 5 and sum(metric.counts) == 4  # fixed classes
     assert format_value(0.0367, "incidence") == "3.67 %" and format_value(199800, "remaining_poor") == "199,800"
 
 

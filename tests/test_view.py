@@ -1,3 +1,4 @@
+import pandas as pd
 """View state: URL round trips, bad query strings, drill-down, breadcrumbs, search."""
 import pytest
 
@@ -107,6 +108,28 @@ def test_consistency_flags(data):
     g = unit_figures(data.units, rows2, 2018).set_index("code")
     assert consistency_flags(g)[tiny.VILLAGES[0]] == "village_high_incidence"
     assert consistency_flags(g).notna().sum() == 1
+
+
+def test_consistency_flags_lacking_item_and_late_exit(data):
+    """Issue 12: a village 出列 without a 五有 item in its exit year, and an exit later than
+    planned, are flagged, with the missing items named."""
+    from geo.consistency import flag_keys
+    village = tiny.VILLAGES[0]
+    services = data.services.copy()
+    exit_year = int(data.exit_status.loc[(data.exit_status["code"] == village)
+                                         & data.exit_status["actual_exit_year"].notna(), "actual_exit_year"].min())
+    at_exit = (services["code"] == village) & (services["year"] == exit_year)
+    assert at_exit.any()
+    services.loc[at_exit, "clinic"] = False
+    services.loc[at_exit, "road"] = False
+    f = unit_figures(data.units, data.exit_status, exit_year).set_index("code")
+    flags = consistency_flags(f, services)
+    assert flag_keys(flags[village]) == [("village_lacks_item", ("clinic", "road"))]
+    assert consistency_flags(f, data.services).get(village) is pd.NA
+    rows = data.exit_status.copy()
+    rows.loc[rows["code"] == village, "planned_exit_year"] = exit_year - 1
+    late = consistency_flags(unit_figures(data.units, rows, exit_year).set_index("code"), data.services)
+    assert flag_keys(late[village]) == [("exit_late", ())]
 
 
 def test_page_params_parse_and_name_bad_values():

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.codes import code_level
+from geo.consistency import flag_keys
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
 from geo.view import ROOT, View
@@ -44,8 +45,19 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
                                 display=cache.display(view.level, fine=close_up))
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)
-    data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].notna())
+    data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].map(flag_text))
     return Prepared(rows, snapshot.styled, data, tuple(fields.keys()), snapshot.bounds)
+
+
+def flag_text(flag: object) -> str:
+    """What is wrong with a unit, in words ('' when consistent)."""
+    words = []
+    for key, items in flag_keys(flag):
+        if items:
+            words.append(t(f"flag.{key}", items="、".join(t(f"svc.item.{i}") for i in items)))
+        else:
+            words.append(t(f"flag.{key}"))
+    return "；".join(words)
 
 
 def prepare(view: View) -> Prepared:
@@ -58,7 +70,9 @@ def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
     return view_group(prepared.data, prepared.styled, name=t(f"indicator.{view.indicator}"),
                       labels=prepared.fields, flag_text=t("flag.tooltip"),
                       count_format=t("legend.count", label="{label}", count="{count}"),
-                      no_data_label=t("status.no_data"), selected=view.selected)
+                      no_data_label=t("status.no_data"), selected=view.selected,
+                      flag_label=t("flag.legend"), flagged=int(prepared.rows["flag"].notna().sum()),
+                      fit_key=f"{view.region}/{view.level}", labels_on_map=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -99,7 +113,7 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
         labels["incidence_pct"]: (rows["incidence"] * 100).round(2),
         labels["exit_rate_pct"]: (rows["exit_rate"] * 100).round(2),
         labels["monitored"]: rows["monitored"],
-        labels["flag"]: rows["flag"].map(lambda f: t(f"flag.{f}") if isinstance(f, str) else ""),
+        labels["flag"]: rows["flag"].map(flag_text),
     })
     return table.reset_index(drop=True)
 

@@ -482,6 +482,9 @@ TEXT: dict[str, str] = {
     "fix.base_missing": "请一并导入此类数据。",
     # --- leader view (issue 12): view across pages, legends, flags, search, layout ---
     "classing.policy_bins": "政策阈值（{bins}）",
+    "flag.village_lacks_item": "已出列但出列当年缺{items}",
+    "flag.exit_late": "实际退出晚于计划年度",
+    "flag.legend": "紫色粗边框：数据矛盾，请核实",
 }
 
 

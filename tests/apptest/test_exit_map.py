@@ -120,11 +120,19 @@ def test_search_finds_duplicates_with_parent_chain(open_page):
 
 
 def test_consistency_flags_listed_in_table(open_page):
-    """The demo carries deliberate contradictions (data/README.md): 2018 has two exited villages
-    still at or above 3 %, 2019 two exited counties with open poor villages."""
+    """The demo carries deliberate contradictions (data/README.md): in 2018 two exited villages
+    still at or above 3 %, two that exited lacking a 五有 item (石龙村 no clinic, 东湾村 no
+    collective income), four that exited later than planned; 2019 two exited counties with open
+    poor villages. The table says what is wrong with each."""
     at = open_page(PAGE, params={"level": "village", "year": "2018"})
-    flags = [f for f in at.dataframe[0].value["一致性提示"] if f]
-    assert flags == ["已出列但贫困发生率仍不低于 3 %"] * 2
-    assert any("2 个单位存在数据矛盾" in w.value for w in at.warning)
+    table = at.dataframe[0].value
+    flags = dict(zip(table["名称"], table["一致性提示"]))
+    flagged = {name: flag for name, flag in flags.items() if flag}
+    assert sorted(flagged.values()).count("已出列但贫困发生率仍不低于 3 %") == 2
+    assert flagged["石龙村"] == "已出列但出列当年缺卫生室"
+    assert flagged["东湾村"] == "已出列但出列当年缺集体经济收入"
+    assert flagged["李梁村"] == "实际退出晚于计划年度"
+    assert len(flagged) == 8
+    assert any("8 个单位存在数据矛盾" in w.value for w in at.warning)
     at = open_page(PAGE, params={"level": "county", "year": "2019"})
     assert sorted(f for f in at.dataframe[0].value["一致性提示"] if f) == ["已摘帽但仍有未出列贫困村"] * 2
