@@ -169,6 +169,16 @@ def units_in_view(figures: pd.DataFrame, view: View) -> pd.DataFrame:
     return rows
 
 
+def context_units(figures: pd.DataFrame, view: View) -> pd.DataFrame:
+    """The units of the view's level and region that its mode leaves out (当年新退出: the units
+    that did not exit in the year): drawn as neutral context, never counted. Empty in asof mode."""
+    if view.mode != "new":
+        return figures.iloc[0:0]
+    shown = set(units_in_view(figures, view)[CODE])
+    rows = figures.loc[(figures[LEVEL] == view.level) & figures[CODE].str.startswith(region_prefix(view.region))]
+    return rows.loc[~rows[CODE].isin(shown)]
+
+
 def parent_chain(code: str, names: Mapping[str, str]) -> str:
     """'渠县 > 静边镇 > 新民村'-style chain for telling apart units with the same name."""
     chain = [code]

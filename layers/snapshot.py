@@ -23,7 +23,7 @@ from geo.consistency import consistency_flags
 from geo.read import Bundle
 from geo.schema import CODE, DISPLAY_CRS, LEVEL, NAME
 from geo.simplify import display_units
-from geo.view import ROOT, View, units_in_view
+from geo.view import ROOT, View, context_units, units_in_view
 from layers.styling import Styled, format_value, style_view
 from layers.view_layer import join_rows
 
@@ -80,6 +80,13 @@ class Snapshot:
     title_key: str = "export.title_default" # text key of the default title ({region}, {year})
     html_layers: tuple[Any, ...] = field(default=(), compare=False)  # folium groups for the HTML
     html_units: bool = True                 # draw the units layer (styled) in the HTML export
+
+    @property
+    def shown(self) -> int:
+        """Number of units the view lists (context units of a mode excluded)."""
+        if "context" not in self.shapes:
+            return len(self.shapes)
+        return int((~self.shapes["context"].fillna(False).astype(bool)).sum())
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -154,12 +161,18 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
         display = display_units(bundle.units, view.level)
     rows = units_in_view(figures, view).copy()
     rows["flag"] = consistency_flags(rows, bundle.services) if len(rows) else pd.Series(dtype="string")
+    rows["context"] = False
+    others = context_units(figures, view)
+    if len(others):  # the units the mode leaves out stay on the map as neutral context
+        rows = pd.concat([rows, others.assign(flag=pd.Series(pd.NA, index=others.index, dtype="string"),
+                                              context=True)])
     shapes = join_rows(display, rows)
     styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
-                        status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"))
+                        status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"),
+                        context_label=text("legend.context"))
     outline = bundle.units.loc[bundle.units[CODE] == view.region].geometry.to_crs(DISPLAY_CRS)
     notices = []
-    if not len(shapes):
+    if not int((~shapes["context"].astype(bool)).sum()):
         notices.append(text("export.empty"))
     elif styled.no_data == len(shapes):
         notices.append(text("export.no_data", year=view.year))

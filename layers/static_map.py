@@ -486,7 +486,7 @@ def snapshot_figure(snapshot: Snapshot, *, title: str, text: Text, paper: str = 
     notices = list(snapshot.notices) + list(extra_notices)
     if result.labels_skipped:
         notices.append(text("export.labels_skipped", count=result.labels_skipped))
-    kpis = list(snapshot.kpis) + [(text("export.kpi_units"), str(len(snapshot.shapes)))]
+    kpis = list(snapshot.kpis) + [(text("export.kpi_units"), str(snapshot.shown))]
     first = _panel_axes(fig, panels[0], (pw, ph))
     y = _legend(first, write, snapshot, panels[0][3], panels[0][2], text)
     if len(panels) == 1:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from geo.aggregate import STATUSES
 from geo.classify import NO_DATA, classify
-from layers.palette import NO_DATA_COLOR, STATUS_COLORS, ramp
+from layers.palette import CONTEXT_COLOR, NO_DATA_COLOR, STATUS_COLORS, ramp
 
 PERCENT_INDICATORS = ("incidence", "exit_rate")
 
@@ -85,8 +85,18 @@ def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str)
 
 
 def style_view(rows: pd.DataFrame, indicator: str, method: str, *, status_labels: Mapping[str, str],
-               title: str) -> Styled:
-    """Status colouring or metric classing, depending on the indicator."""
+               title: str, context_label: str = "") -> Styled:
+    """Status colouring or metric classing, depending on the indicator. Rows with a true
+    `context` column (units a mode leaves out) are not classed: they get one neutral last class."""
+    context = rows["context"].fillna(False).astype(bool) if "context" in rows else pd.Series(False, index=rows.index)
+    shown = rows.loc[~context]
     if indicator == "status":
-        return style_status(rows, status_labels=status_labels, title=title)
-    return style_metric(rows, indicator, method, title=title)
+        styled = style_status(shown, status_labels=status_labels, title=title)
+    else:
+        styled = style_metric(shown, indicator, method, title=title)
+    if not context.any():
+        return styled
+    index = pd.Series(len(styled.colors), index=rows.index, dtype="int64")
+    index[~context] = styled.index
+    return Styled(index, (*styled.colors, CONTEXT_COLOR), (*styled.labels, context_label),
+                  (*styled.counts, int(context.sum())), styled.no_data, title)

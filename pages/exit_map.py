@@ -38,7 +38,7 @@ with st.expander(t("exit.search")):
 
 prepared = maps.prepare(view)
 st.caption(t("exit.click_hint"))
-if not len(prepared.rows):
+if not int((~prepared.rows["context"]).sum()):
     st.info(t("exit.empty"))
 flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:

@@ -97,3 +97,19 @@ def test_base_map_constant_script():
     b = strip(base_map((106.6, 30.3, 108.6, 32.4)).get_root().render())
     assert a == b
     assert isinstance(base_map((0, 0, 1, 1)), folium.Map)
+
+
+def test_new_mode_keeps_other_units_as_uncounted_context(data):
+    """Issue 12: in 当年新退出 mode the other units stay on the map in a neutral context class."""
+    from layers.palette import CONTEXT_COLOR, STATUS_COLORS
+    from layers.snapshot import prepare_snapshot
+    from geo.view import View
+
+    snap = prepare_snapshot(data, View(level="village", mode="new", year=2019), lambda k, **p: k,
+                            demo=True, source="")
+    context = snap.shapes["context"].astype(bool)
+    assert context.any() and (~context).sum() == snap.shown >= 1
+    assert snap.styled.colors[-1] == CONTEXT_COLOR and snap.styled.labels[-1] == "legend.context"
+    assert snap.styled.counts[-1] == int(context.sum())
+    assert set(snap.styled.index[context]) == {len(snap.styled.colors) - 1}
+    assert STATUS_COLORS["non_poor"] not in ("#d9d9d9", "#dddddd", STATUS_COLORS["no_data"])

@@ -96,7 +96,7 @@ def _year_text(years: pd.Series) -> pd.Series:
 
 def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
     """The units on the map with their figures, Chinese headers, codes as text."""
-    rows = prepared.rows
+    rows = prepared.rows.loc[~prepared.rows["context"].astype(bool)]   # context units are not listed
     labels = group("field")
     names = dict(zip(units[CODE], units[NAME]))
     table = pd.DataFrame({

@@ -485,6 +485,7 @@ TEXT: dict[str, str] = {
     "flag.village_lacks_item": "已出列但出列当年缺{items}",
     "flag.exit_late": "实际退出晚于计划年度",
     "flag.legend": "紫色粗边框：数据矛盾，请核实",
+    "legend.context": "其他单位（作参照）",
 }
 
 
