@@ -7,16 +7,17 @@ from geo.aggregate import region_kpis
 from geo.view import View, drill
 from ui import cache, maps
 from ui.export import export_panel
-from ui.setup import load_bundle, setup_page, year_slider
-from ui.state import ViewState
+from ui.layout import page_header
+from ui.setup import load_bundle, setup_page
+from ui.state import ViewState, shared_year
 from ui.text import t
 
 setup_page("nav.overview")
 load_bundle()
-year = year_slider()
+year = shared_year(maps.default_year())
 kpis = region_kpis(cache.figures(year))
 
-st.title(t("overview.title", city=t("app.city")))
+export_slot = page_header(t("overview.title_year", city=t("app.city"), year=year))
 st.caption(t("sidebar.asof", year=year))
 cards = st.columns(4)
 cards[0].metric(t("kpi.counties"), t("kpi.of", done=kpis.exited_counties, total=kpis.poor_counties))
@@ -32,4 +33,4 @@ st.caption(t("overview.click_hint"))
 clicked = ViewState("overview").map(maps.layer(prepared, view))
 if clicked in set(prepared.rows["code"]):  # a county: open its townships on 退出进度
     ViewState("exit").open(drill(view, clicked), "pages/exit_map.py")
-export_panel(view)
+export_panel(view, container=export_slot)

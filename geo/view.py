@@ -38,6 +38,16 @@ class View:
 DEFAULT = View()
 
 
+def latest_open_year(exit_status: pd.DataFrame) -> int:
+    """The latest campaign year whose year-end map still shows work: some poor unit not exited
+    by then (not an all-green map). The last campaign year if every year is open, the first
+    if none is."""
+    poor = exit_status.loc[(exit_status["poor_flag"] == True).fillna(False).astype(bool)]  # noqa: E712
+    open_rows = poor.loc[poor["actual_exit_year"].isna() | (poor["actual_exit_year"] > poor["year"])]
+    years = sorted(set(int(y) for y in open_rows["year"]) & set(YEARS))
+    return years[-1] if years else YEARS[-1]
+
+
 def region_level(region: str) -> str:
     return ROOT if region == ROOT else code_level(region)
 
@@ -48,9 +58,11 @@ def levels_below(region: str) -> tuple[str, ...]:
     return LEVEL_ORDER[start:]
 
 
-def parse_view(params: Mapping[str, str], units: pd.DataFrame) -> tuple[View, list[str]]:
-    """View from query parameters. Every bad parameter falls back to its default and its name is
-    returned in `problems` (for a visible notice); nothing from `params` is echoed."""
+def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
+               default_year: int | None = None) -> tuple[View, list[str]]:
+    """View from query parameters. Every bad parameter falls back to its default (the year to
+    `default_year` if given) and its name is returned in `problems` (for a visible notice);
+    nothing from `params` is echoed."""
     problems: list[str] = []
     known = set(units[CODE])
     levels = dict(zip(units[CODE], units[LEVEL]))
@@ -78,7 +90,7 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame) -> tuple[View, li
     level = pick("level", levels_below(region), _CHILD[region_level(region)])
     indicator = pick("indicator", INDICATORS, DEFAULT.indicator)
     classing = pick("classing", METHODS, DEFAULT.classing)
-    year = int(pick("year", {str(y) for y in YEARS}, str(DEFAULT.year)))
+    year = int(pick("year", {str(y) for y in YEARS}, str(default_year or DEFAULT.year)))
     mode = pick("mode", MODES, DEFAULT.mode)
     poor_only = pick("poor", {"0", "1"}, "0") == "1"
     statuses: tuple[str, ...] = ()

@@ -6,7 +6,9 @@ import streamlit as st
 
 from geo.view import drill, focus, search_units
 from ui import maps
+from ui.maps import region_label
 from ui.export import export_panel
+from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -14,13 +16,12 @@ from ui.text import t
 setup_page("nav.exit_map")
 data = load_bundle()
 state = ViewState("exit")
-problems = state.start(data.units)
+problems = state.start(data.units, default_year=maps.default_year())
 view = state.sidebar(data.units)
 state.publish(view)
 
-st.title(t("exit.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+export_slot = page_header(t("exit.title_year", region=region_label(view.region, data.units), year=view.year))
+url_notice(problems)
 
 state.breadcrumb(view, data.units)
 
@@ -32,7 +33,7 @@ with st.expander(t("exit.search")):
     if hits:
         labels = dict(hits)
         pick = st.selectbox(t("exit.search_results", count=len(hits)), list(labels), key="exit.pick",
-                            format_func=lambda c: f"{labels[c]}（{c}）")
+                            format_func=lambda c: f"{labels[c]}（{c}）", placeholder=t("filter.choose"))
         if st.button(t("exit.search_go"), key="exit.go"):
             state.go(focus(view, pick))
 
@@ -59,4 +60,4 @@ left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv
 right.download_button(t("exit.download_xlsx"), xlsx_bytes, f"{name}.xlsx",
                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                       key="exit.xlsx", on_click="ignore")
-export_panel(view)
+export_panel(view, container=export_slot)

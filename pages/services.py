@@ -12,6 +12,7 @@ from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLA
 from ui import maps
 from ui import pages_support as ps
 from ui.export import export_panel, services_overlay
+from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -23,7 +24,7 @@ data = load_bundle()
 state = ViewState(PAGE)
 s = st.session_state
 url = {name: ps.first_run_param(state, name) for name in ("layers", "sort", "exit")}
-problems = state.start(data.units)
+problems = state.start(data.units, default_year=maps.default_year())
 extra, bad = parse_page_params(url, {"layers": ("list", ITEMS), "sort": ("choice", TODO_SORTS), "exit": ("flag",)})
 problems += bad
 for name, key in (("layers", "layers"), ("sort", "sort"), ("exit", "exit_layer")):
@@ -34,15 +35,15 @@ view = ps.region_sidebar(state, data.units, fixed_level="village")
 sb = st.sidebar
 sb.divider()
 chosen = sb.multiselect(t("svc.layers"), list(ITEMS), key=state.key("layers"), placeholder=t("filter.none"),
+                        select_all=False,
                         format_func=ps.item_label, help=t("svc.layers_help"))
 exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
 sort = s.get(state.key("sort"), TODO_SORTS[0])
-ps.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS[0] else "",
-                  "exit": "1" if exit_layer else ""})
+state.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS[0] else "",
+                  "exit": "1" if exit_layer else ""}, drop=("indicator", "classing", "mode"))
 
-st.title(t("svc.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+export_slot = page_header(t("svc.title_year", region=maps.region_label(view.region, data.units), year=view.year))
+url_notice(problems)
 state.breadcrumb(view, data.units, fixed_level="village")
 
 prefix = region_prefix(view.region)
@@ -140,6 +141,6 @@ with right:
         t("svc.reasons"): counties["reasons"].map(ps.reasons_text),
     }), hide_index=True, width="stretch", key=state.key("counties"))
 
-export_panel(view, key="services.export", pack=False, overlay=services_overlay(
+export_panel(view, key="services.export", pack=False, container=export_slot, overlay=services_overlay(
     villages=villages, kpis=kpis, labels=gap_labels, items=chosen, item_label=ps.item_label,
     groups=groups))

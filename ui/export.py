@@ -55,12 +55,13 @@ Overlay = Callable[[Snapshot], Snapshot]
 
 
 def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = None,
-                 pack: bool = True) -> None:
+                 pack: bool = True, container=None) -> None:
     """Export of `view` as PNG/PDF/HTML, and the briefing pack of its region. `overlay` turns
     the exit-progress snapshot into what another page shows (relocation_overlay,
-    services_overlay); pages without the exit-status map pass pack=False."""
+    services_overlay); pages without the exit-status map pass pack=False. `container` (e.g. the
+    print button's popover at the top of the page) holds the panel instead of an expander."""
     s = st.session_state
-    with st.expander(t("export.heading")):
+    with container if container is not None else st.expander(t("export.heading")):
         shot = snapshot(view)
         if overlay is not None:
             shot = overlay(shot)

@@ -13,7 +13,7 @@ from geo.codes import code_level
 from geo.consistency import flag_keys
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import ROOT, View
+from geo.view import ROOT, View, latest_open_year
 from layers.base import base_map
 from layers.snapshot import prepare_snapshot, tooltip_fields
 from layers.styling import Styled
@@ -76,6 +76,16 @@ def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
+def _default_year(folder: str, stamp: tuple) -> int:
+    return latest_open_year(cache.bundle().exit_status)
+
+
+def default_year() -> int:
+    """The as-of year a new visitor sees: the latest year that still has work to show."""
+    return _default_year(*cache.key())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _base(folder: str, stamp: tuple) -> tuple[float, float, float, float]:
     return tuple(float(b) for b in cache.display("county").total_bounds)
 
@@ -87,6 +97,13 @@ def city_bounds() -> tuple[float, float, float, float]:
 def new_base_map() -> folium.Map:
     """The constant base map of the dataset (same script every run: no iframe rebuild)."""
     return base_map(city_bounds())
+
+
+def region_label(region: str, units: pd.DataFrame) -> str:
+    """The region's name for titles: the city for ROOT, else the unit's name."""
+    if region == ROOT:
+        return t("app.city")
+    return str(dict(zip(units[CODE], units[NAME])).get(region, region))
 
 
 def _year_text(years: pd.Series) -> pd.Series:

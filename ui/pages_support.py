@@ -18,7 +18,7 @@ from geo.schema import CODE, NAME, PARENT
 from geo.sites import site_figures, site_quality
 from geo.standards import county_compliance
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import View, region_prefix, view_params
+from geo.view import View, region_prefix
 from layers.palette import BOUNDARY_FILL
 from layers.service_layer import gap_classes, item_classes
 from layers.units_layer import LayerStyle, features_json, units_group
@@ -32,26 +32,17 @@ from ui.text import t
 def region_sidebar(state: ViewState, units: pd.DataFrame, *, fixed_level: str | None = None) -> View:
     """Region, level and year widgets of a page under its ViewState keys (so deep links load
     into them). Returns the view (status indicator)."""
+    year = state.year_widget()   # first: visible without scrolling on a laptop screen
     region, level = state.region_widgets(units, fixed_level=fixed_level)
-    year = state.year_widget()
     return View(level=level, region=region, indicator="status", year=year, selected=state.selected(region))
 
 
 def first_run_param(state: ViewState, name: str) -> str | None:
-    """A page-specific URL parameter, read once per session (before ViewState.start marks the
-    session ready) so deep links restore page filters too."""
-    if st.session_state.get(state.key("ready")):
+    """A page-specific URL parameter, read on the session's first visit and after Back/Forward
+    (call before ViewState.start) so deep links and history restore page filters too."""
+    if not state.url_changed():
         return None
     return st.query_params.get(name)
-
-
-def publish(view: View, extra: Mapping[str, str]) -> None:
-    """Write the view and the page's own filters into the URL (a deep link)."""
-    params = {**view_params(view), **{k: v for k, v in extra.items() if v not in (None, "")}}
-    for name in ("indicator", "classing", "mode"):
-        params.pop(name, None)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
 
 
 def download_buttons(table: pd.DataFrame, name: str, *, key: str, code_columns: Iterable[str] = (),

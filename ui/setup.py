@@ -10,6 +10,7 @@ import streamlit as st
 from geo.errors import DataError
 from geo.schema import YEARS
 from ui import cache
+from ui.layout import style_page
 from ui.text import error_text, t
 
 # (script path relative to the app root, navigation text key)
@@ -35,6 +36,7 @@ def setup_page(page_key: str) -> None:
         st.divider()
     if cache.is_demo(cache.data_folder()):
         st.sidebar.warning(t("demo.notice"), icon="⚠️")
+    style_page()
 
 
 def load_bundle():

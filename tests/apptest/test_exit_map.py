@@ -4,6 +4,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from ui.text import t
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/exit_map.py"
 QU = "511725000000"        # 渠县
@@ -30,7 +32,7 @@ def params(at) -> dict:
 def test_default_view_lists_the_seven_counties(open_page):
     at = open_page(PAGE)
     assert not at.exception
-    assert at.title[0].value == "退出进度"
+    assert at.title[0].value.startswith("退出进度") and "截至 2019 年底" in at.title[0].value
     assert table_rows(at) == 7
     assert params(at)["level"] == "county" and params(at)["region"] == "all"
 
@@ -74,8 +76,9 @@ def test_bad_query_strings_fall_back_with_a_notice(open_page, query, named):
     assert not at.exception
     notice = url_notices(at)[0]
     assert notice.startswith("链接中的部分参数无效")
-    for name in named:
-        assert name in notice
+    for name in named:   # named in Chinese (issue 12: no English parameter names)
+        assert t(f"param.{name}") in notice
+    assert not any("a" <= c.lower() <= "z" for c in notice)
     assert "<script>" not in notice and "document.title" not in notice
     assert table_rows(at) == 7
 
@@ -126,12 +129,11 @@ def test_consistency_flags_listed_in_table(open_page):
     poor villages. The table says what is wrong with each."""
     at = open_page(PAGE, params={"level": "village", "year": "2018"})
     table = at.dataframe[0].value
-    flags = dict(zip(table["名称"], table["一致性提示"]))
-    flagged = {name: flag for name, flag in flags.items() if flag}
-    assert sorted(flagged.values()).count("已出列但贫困发生率仍不低于 3 %") == 2
-    assert flagged["石龙村"] == "已出列但出列当年缺卫生室"
-    assert flagged["东湾村"] == "已出列但出列当年缺集体经济收入"
-    assert flagged["李梁村"] == "实际退出晚于计划年度"
+    flagged = {code: flag for code, flag in zip(table["区划代码"], table["一致性提示"]) if flag}
+    assert list(flagged.values()).count("已出列但贫困发生率仍不低于 3 %") == 2
+    assert flagged["511722002203"] == "已出列但出列当年缺卫生室"          # 石龙村
+    assert flagged["511725113203"] == "已出列但出列当年缺集体经济收入"    # 东湾村
+    assert flagged["511725113212"] == "实际退出晚于计划年度"              # 李梁村
     assert len(flagged) == 8
     assert any("8 个单位存在数据矛盾" in w.value for w in at.warning)
     at = open_page(PAGE, params={"level": "county", "year": "2019"})
