@@ -199,18 +199,31 @@ def parent_chain(code: str, names: Mapping[str, str]) -> str:
     return " > ".join(names.get(c, c) for c in reversed(chain))
 
 
-def search_units(units: pd.DataFrame, query: str, limit: int = 20) -> list[tuple[str, str]]:
-    """Units whose name contains `query` or whose code starts with it: [(code, parent chain)],
-    counties first, then townships, then villages."""
+def search_units(units: pd.DataFrame, query: str) -> list[tuple[str, str]]:
+    """Every unit whose name contains `query` or whose code starts with it, plus the townships
+    of a matching county ("万源" finds 万源市 and its townships): [(code, parent chain)],
+    counties first, then townships, then villages, each in code order. No limit: page it."""
     query = query.strip()
     if not query:
         return []
     names = dict(zip(units[CODE], units[NAME]))
-    hits = units.loc[units[NAME].str.contains(query, regex=False) | units[CODE].str.startswith(query)]
+    direct = units[NAME].str.contains(query, regex=False) | units[CODE].str.startswith(query)
+    counties = units.loc[direct & (units[LEVEL] == "county"), CODE].str.slice(0, 6)
+    towns_of = (units[LEVEL] == "township") & units[CODE].str.slice(0, 6).isin(set(counties))
+    hits = units.loc[direct | towns_of]
     hits = hits.assign(_order=hits[LEVEL].map({lvl: i for i, lvl in enumerate(LEVEL_ORDER)}))
-    hits = hits.sort_values(["_order", CODE]).head(limit)
+    hits = hits.sort_values(["_order", CODE])
     return [(code, parent_chain(code, names)) for code in hits[CODE]]
 
+
+SEARCH_PAGE = 20
+
+
+def page_of(items: list, page: int, size: int = SEARCH_PAGE) -> tuple[list, int]:
+    """(the items of 1-based `page`, number of pages); a page out of range is clamped."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * size: page * size], pages
 
 
 def parse_page_params(raw: Mapping[str, str | None], spec: Mapping[str, tuple]) -> tuple[dict, list[str]]:

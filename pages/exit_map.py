@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.view import drill, focus, search_units
+from geo.view import drill, focus, page_of, search_units
 from ui import maps
 from ui.maps import region_label
 from ui.export import export_panel
@@ -31,10 +31,16 @@ with st.expander(t("exit.search")):
     if query and not hits:
         st.info(t("exit.search_none"))
     if hits:
-        labels = dict(hits)
-        pick = st.selectbox(t("exit.search_results", count=len(hits)), list(labels), key="exit.pick",
-                            format_func=lambda c: f"{labels[c]}（{c}）", placeholder=t("filter.choose"))
-        if st.button(t("exit.search_go"), key="exit.go"):
+        pages = page_of(hits, 1)[1]
+        number = 1
+        if pages > 1:
+            number = st.number_input(t("exit.search_page", pages=pages), 1, pages, 1, key="exit.search_page")
+        shown, _ = page_of(hits, int(number))
+        labels = dict(shown)
+        pick = st.selectbox(t("exit.search_results", count=len(hits), page=int(number), pages=pages),
+                            list(labels), key="exit.pick", placeholder=t("filter.choose"),
+                            format_func=lambda c: f"{labels[c]}（{c}）")
+        if st.button(t("exit.search_go"), key="exit.go") and pick:
             state.go(focus(view, pick))
 
 prepared = maps.prepare(view)

@@ -138,3 +138,24 @@ def test_consistency_flags_listed_in_table(open_page):
     assert any("8 个单位存在数据矛盾" in w.value for w in at.warning)
     at = open_page(PAGE, params={"level": "county", "year": "2019"})
     assert sorted(f for f in at.dataframe[0].value["一致性提示"] if f) == ["已摘帽但仍有未出列贫困村"] * 2
+
+def test_search_returns_every_match_with_paging(open_page, units):
+    """Issue 12: 22 villages named 新胜村, not the first 20; the last page reaches 万源市's."""
+    at = open_page(PAGE)
+    at.text_input(key="exit.query").set_value("新胜村").run()
+    pick = at.selectbox(key="exit.pick")
+    assert pick.label.startswith("找到 22 个单位") and len(pick.options) == 20
+    at.number_input(key="exit.search_page").set_value(2).run()
+    pick = at.selectbox(key="exit.pick")
+    assert len(pick.options) == 2 and all("万源市" in o for o in pick.options)
+    target = at.selectbox(key="exit.pick").options[1].rsplit("（", 1)[1].rstrip("）")
+    at.selectbox(key="exit.pick").set_value(target).run()
+    at.button(key="exit.go").click().run()
+    assert params(at)["selected"] == target
+
+
+def test_search_for_a_county_finds_its_townships(open_page, units):
+    at = open_page(PAGE)
+    at.text_input(key="exit.query").set_value("万源").run()
+    towns = units[(units.level == "township") & (units.parent_code == "511781000000")]
+    assert at.selectbox(key="exit.pick").label.startswith(f"找到 {1 + len(towns)} 个单位")
