@@ -15,7 +15,7 @@ import streamlit as st
 
 from geo import services as svc
 from geo.schema import CODE, NAME, PARENT
-from geo.sites import site_figures, site_quality
+from geo.sites import site_figures, site_quality, sites_as_of
 from geo.standards import county_compliance
 from geo.table import to_csv_bytes, to_xlsx_bytes
 from geo.view import View, region_prefix
@@ -195,11 +195,16 @@ def quality_table(problems: pd.DataFrame, site_ids: set[str]) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _site_figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
     data = cache.bundle()
-    return site_figures(data.sites, data.units, data.services, year)
+    out = site_figures(sites_as_of(data.sites, year), data.units, data.services, year)
+    # data-quality problems belong to the file, whatever the year shown
+    problems = site_quality(data.sites, data.units)["site_id"].value_counts()
+    out["problems"] = out["site_id"].map(problems).fillna(0).astype(int)
+    return out
 
 
 def sites(year: int) -> pd.DataFrame:
-    """site_figures of the dataset for `year` (distances use that year's services), read-only."""
+    """site_figures of the dataset as of the end of `year` (stages, movers and KPIs by the years
+    of start and completion; distances use that year's services), read-only."""
     return _site_figures(*cache.key(), year)
 
 
