@@ -74,7 +74,7 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
         left, middle, right = st.columns(3)
         fmt = left.radio(t("export.format"), FORMATS, key=f"{key}.format",
                          format_func=lambda f: t(f"export.format.{f}"))
-        paper = middle.selectbox(t("export.paper"), list(PAPERS), key=f"{key}.paper",
+        paper = middle.selectbox(t("export.paper"), list(PAPERS), key=f"{key}.paper", placeholder=t("filter.choose"),
                                  disabled=fmt == "html")
         orientation = right.radio(t("export.orientation"), ORIENTATIONS, key=f"{key}.orientation",
                                   format_func=lambda o: t(f"export.orientation.{o}"), disabled=fmt == "html")
@@ -161,13 +161,15 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.progress(done / total, text=t("export.pack_progress", done=min(done + 1, total), total=total,
-                                              name=label) if label else t("export.pack_done", pages=total))
+            if label:
+                bar.progress(done / total, text=t("export.pack_progress", done=min(done + 1, total),
+                                                  total=total, name=label))
 
         folder = cache.data_folder()
         pack = build_pack(data, region, text=t, demo=cache.is_demo(folder), source=_source(folder),
                           year=view.year, indicator=view.indicator, classing=view.classing, paper=paper,
                           orientation=orientation, progress=progress)
+        bar.empty()   # the success message below says "共 N 页" once
         s[f"{key}.pack_file"] = (wanted, pack)
     made = s.get(f"{key}.pack_file")
     if made and made[0] == wanted:

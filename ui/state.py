@@ -175,7 +175,7 @@ class ViewState:
 
         if s.get(self.key("county")) not in [ROOT, *counties[CODE]]:
             s[self.key("county")] = ROOT
-        county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=self.key("county"),
+        county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=self.key("county"), placeholder=t("filter.choose"),
                               format_func=lambda c: t("exit.all_counties") if c == ROOT else names[c],
                               on_change=region_changed)
         township = ""
@@ -183,7 +183,7 @@ class ViewState:
             towns = units.loc[(units[LEVEL] == "township") & (units[PARENT] == county), CODE].tolist()
             if s.get(self.key("township")) not in ["", *towns]:
                 s[self.key("township")] = ""
-            township = sb.selectbox(t("exit.township"), ["", *towns], key=self.key("township"),
+            township = sb.selectbox(t("exit.township"), ["", *towns], key=self.key("township"), placeholder=t("filter.choose"),
                                     format_func=lambda c: t("exit.all_townships") if c == "" else names[c],
                                     on_change=township_changed)
         region = township or county
@@ -233,11 +233,11 @@ class ViewState:
         # year and indicator first: visible without scrolling on a laptop screen
         year = self.year_widget()
         sb = st.sidebar
-        indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"),
+        indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"), placeholder=t("filter.choose"),
                                  format_func=lambda v: t(f"indicator.{v}"))
         region, level = self.region_widgets(units)
         sb.divider()
-        classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"),
+        classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"), placeholder=t("filter.choose"),
                                 format_func=lambda v: classing_label(v, indicator), disabled=indicator == "status")
         mode = sb.radio(t("exit.mode"), MODES, key=self.key("mode"), horizontal=True,
                         format_func=lambda v: t(f"mode.{v}"))

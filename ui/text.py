@@ -492,6 +492,7 @@ TEXT: dict[str, str] = {
     "layout.export_button": "打印 / 导出",
     "filter.choose": "请选择",
     "exit.search_page": "结果页（共 {pages} 页）",
+    "export.cover_children_more": "下级单位一览（续）",
     "param.level": "显示层级",
     "param.region": "区域",
     "param.indicator": "指标",
