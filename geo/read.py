@@ -15,6 +15,7 @@ import shapely
 
 from geo import schema
 from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.glyphs import display_names
 from geo.errors import DataError
 from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT, YEAR, Column, Dataset
 
@@ -263,6 +264,7 @@ def read_bundle(folder: str | os.PathLike) -> Bundle:
     """Read and cross-validate every dataset of a folder (codes must exist in the boundaries)."""
     folder = Path(folder)
     units = read_units(folder / schema.FILES["units"])
+    units[NAME] = display_names(units[NAME])   # rare glyphs: geo/glyphs.py (files keep the original)
     known = set(units[CODE])
     tables = {}
     for kind in ("exit_status", "services", "sites"):

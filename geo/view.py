@@ -13,6 +13,7 @@ import pandas as pd
 from geo.aggregate import STATUSES
 from geo.classify import METHODS
 from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.glyphs import display_text
 from geo.schema import CODE, LEVEL, NAME, YEARS
 
 ROOT = "all"  # the whole dataset (the city, for the demo)
@@ -203,7 +204,7 @@ def search_units(units: pd.DataFrame, query: str) -> list[tuple[str, str]]:
     """Every unit whose name contains `query` or whose code starts with it, plus the townships
     of a matching county ("万源" finds 万源市 and its townships): [(code, parent chain)],
     counties first, then townships, then villages, each in code order. No limit: page it."""
-    query = query.strip()
+    query = display_text(query.strip())   # a rare character typed or pasted finds its substitute
     if not query:
         return []
     names = dict(zip(units[CODE], units[NAME]))

@@ -1,5 +1,7 @@
-import pandas as pd
 """View state: URL round trips, bad query strings, drill-down, breadcrumbs, search."""
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from geo.aggregate import unit_figures
@@ -144,3 +146,17 @@ def test_page_params_parse_and_name_bad_values():
                                        "km": "nan"}, spec)
     assert bad == {} and problems == ["stage", "sort", "exit", "occ", "km"]
     assert parse_page_params({}, spec) == ({}, [])
+
+
+def test_rare_glyph_is_displayed_by_its_substitute_and_found_by_either_form():
+    """Issue 12: 𰝟渡镇 (CJK Ext. G, U+3075F) was a box in tables and PDFs."""
+    from geo.glyphs import SUBSTITUTES
+    from geo.read import read_bundle
+    from layers.static_map import missing_glyphs
+
+    units = read_bundle(Path(__file__).resolve().parent.parent / "data" / "demo").units
+    name = units.set_index("code").at["511725113000", "name"]
+    assert name == "鲜渡镇" and not missing_glyphs([name])
+    assert all(not missing_glyphs([v]) for v in SUBSTITUTES.values())
+    assert search_units(units, "\U0003075F渡")[0][0] == "511725113000"
+    assert search_units(units, "鲜渡")[0][0] == "511725113000"
