@@ -327,10 +327,10 @@ def _points_legend(ax: Axes, write: _Writer, points: Points, top: float, text: T
     y = top
     write(ax, 0, y, points.title, 8.5, va="top", color="#444444")
     y -= 6 * s
-    rows = [(color, text("legend.count", label=label, count=n), 5.0, points.line_color, 0.5)
+    rows = [(color, text("legend.count", label=label, count=n), 5.0, "#333333", 0.5)
             for color, label, n in zip(points.colors, points.labels, points.counts)]
     if points.sizes:
-        rows += [("#bdbdbd", label, r, points.line_color, 0.5) for r, label in points.sizes]
+        rows += [("#bdbdbd", label, r, "#333333", 0.5) for r, label in points.sizes]
     if points.flags:
         rows.append(("#ffffff", text("legend.count", label=points.flag_label, count=points.flags), 5.0,
                      points.flag_color, 1.6))

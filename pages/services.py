@@ -8,7 +8,7 @@ import streamlit as st
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
 from geo.view import focus, parse_page_params, region_prefix
-from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
+from layers.service_layer import MAX_GAP_CLASS
 from ui import maps
 from ui import pages_support as ps
 from ui.export import export_panel, services_overlay
@@ -58,16 +58,9 @@ count_format = t("legend.count", label="{label}", count="{count}")
 groups = []
 if exit_layer:
     groups.append(maps.layer(maps.prepare(view), view))
-classes, gap_data, labels, bounds = ps.village_layer(view.year, view.region, None)
 gap_labels = [t("svc.gap_class", count=n) for n in range(MAX_GAP_CLASS)] + [
     t("svc.gap_class_max", count=MAX_GAP_CLASS)]
-groups.append(class_layer(gap_data, classes, GAP_COLORS, gap_labels, name=t("svc.gap_layer"), fields=labels,
-                          count_format=count_format, no_data_label=t("status.no_data"), selected=view.selected))
-for item in chosen:
-    item_classes, item_data, item_labels, _ = ps.village_layer(view.year, view.region, item)
-    groups.append(class_layer(item_data, item_classes, (HAS_COLOR, LACKS_COLOR), (t("svc.has"), t("svc.lacks")),
-                              name=ps.item_label(item), fields=item_labels, count_format=count_format,
-                              no_data_label=t("common.unknown"), selected=view.selected))
+groups.append(ps.service_group(view, chosen, gap_labels, count_format))
 
 st.caption(t("svc.click_hint") + t("layer.control_hint"))
 clicked = state.map(groups, layer_control=ps.layer_control())

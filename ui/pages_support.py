@@ -20,7 +20,16 @@ from geo.standards import county_compliance
 from geo.table import to_csv_bytes, to_xlsx_bytes
 from geo.view import View, region_prefix
 from layers.palette import BOUNDARY_FILL
-from layers.service_layer import gap_classes, item_classes
+from layers.service_layer import (
+    GAP_COLORS,
+    HAS_COLOR,
+    LACKS_COLOR,
+    class_layer,
+    gap_classes,
+    item_classes,
+    lacking_classes,
+    lacking_colors,
+)
 from layers.units_layer import LayerStyle, features_json, units_group
 from layers.view_layer import join_rows
 from ui import cache, maps
@@ -263,9 +272,9 @@ def trend(region: str) -> pd.DataFrame:
     return _trend(*cache.key(), region_prefix(region))
 
 
-def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], item: str | None) -> dict[str, pd.Series]:
+def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], items: tuple[str, ...]) -> dict[str, pd.Series]:
     fields = {t("field.name"): rows[NAME], t("site.township"): rows[PARENT].map(names)}
-    if item is not None:
+    for item in items:
         fields[item_label(item)] = rows[item].map(flag_value)
     fields[t("svc.gaps")] = rows["gaps"].map(lambda v: None if pd.isna(v) else str(int(v)))
     fields[t("svc.missing")] = rows["missing"].map(lambda m: "、".join(item_label(i) for i in m) or None)
@@ -278,24 +287,50 @@ def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], item: str | No
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _village_layer(folder: str, stamp: tuple, year: int, region: str,
-                   item: str | None) -> tuple[pd.Series, str, tuple[str, ...], tuple[float, ...] | None]:
+                   items: tuple[str, ...]) -> tuple[pd.Series, str, tuple[str, ...], tuple[float, ...] | None]:
     rows = svc.in_region(villages(year), region_prefix(region))
     shapes = join_rows(cache.display("village"), rows)
     names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
-    classes = gap_classes(shapes["gaps"]) if item is None else item_classes(shapes[item])
-    fields = _village_fields(shapes, names, item)
+    if not items:
+        classes = gap_classes(shapes["gaps"])
+    elif len(items) == 1:
+        classes = item_classes(shapes[items[0]])
+    else:
+        classes = lacking_classes(shapes, items)
+    fields = _village_fields(shapes, names, items)
     data = features_json(shapes, classes, list(fields.values()))
     bounds = tuple(float(b) for b in shapes.total_bounds) if len(shapes) else None
     return classes, data, tuple(fields.keys()), bounds
 
 
-def village_layer(year: int, region: str, item: str | None):
+def village_layer(year: int, region: str, items: tuple[str, ...] = ()):
     """(classes, features JSON, tooltip labels, bounds) of the villages in `region`: the gap
-    count (item None) or has/lacks of one service. Built once per dataset, year, region, item."""
-    return _village_layer(*cache.key(), year, region, item)
+    count (no items), has/lacks of one service, or how many of several chosen services each
+    village lacks (one layer, so chosen services never hide each other). Cached per dataset,
+    year, region and items."""
+    return _village_layer(*cache.key(), year, region, tuple(items))
 
 
 # --------------------------------------------------------------------------- layers
+
+def service_group(view: View, chosen: list[str], gap_labels: list[str], count_format: str) -> folium.FeatureGroup:
+    """The services page's one polygon layer: the gap count (nothing chosen), has/lacks of one
+    service, or how many of the chosen services each village lacks (never stacked layers that
+    hide each other)."""
+    classes, data, labels, _ = village_layer(view.year, view.region, tuple(chosen))
+    if not chosen:
+        colors, names, title, missing = GAP_COLORS, gap_labels, t("svc.gap_layer"), t("status.no_data")
+    elif len(chosen) == 1:
+        colors, names = (HAS_COLOR, LACKS_COLOR), [t("svc.has"), t("svc.lacks")]
+        title, missing = item_label(chosen[0]), t("common.unknown")
+    else:
+        colors = lacking_colors(len(chosen))
+        names = [t("svc.lacking_none")] + [t("svc.lacking_n", count=n) for n in range(1, len(chosen) + 1)]
+        title = t("svc.lacking_layer", items="、".join(item_label(i) for i in chosen))
+        missing = t("common.unknown")
+    return class_layer(data, classes, colors, names, name=title, fields=labels, count_format=count_format,
+                       no_data_label=missing, selected=view.selected)
+
 
 def boundary_layer(prepared: maps.Prepared, selected: str | None = None) -> folium.FeatureGroup:
     """The view's boundaries, neutral fill (clickable for drill-down), from the cached exit data."""

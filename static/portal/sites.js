@@ -78,7 +78,7 @@
       var cls = opts.stages[site.k];
       var marker = L.circleMarker([site.lat, site.lon], {
         radius: site.r, fillColor: cls.color, fillOpacity: 0.85,
-        color: site.f ? opts.flagColor : opts.line, weight: site.f ? opts.flagWeight : 1
+        color: site.f ? opts.flagColor : opts.line, weight: site.f ? opts.flagWeight : 2
       });
       marker.feature = {type: "Feature", properties: {site_id: site.id}};
       marker.bindTooltip(function () { return el("span", null, site.v[0]); });
