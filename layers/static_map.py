@@ -315,7 +315,7 @@ def _draw_points(ax: Axes, points: Points, scale: float) -> None:
     flagged = np.asarray(points.flagged, dtype=bool)[order]
     size = (2 * np.asarray(points.radius)[order] * PT_PER_PX * scale) ** 2
     colors = [points.colors[points.classes[i]] for i in order]
-    ax.scatter(xy.x.to_numpy()[order], xy.y.to_numpy()[order], s=size, c=colors, alpha=0.9,
+    ax.scatter(xy.x.to_numpy()[order], xy.y.to_numpy()[order], s=size, c=colors, alpha=0.95,
                edgecolors=[points.flag_color if f else points.line_color for f in flagged],
                linewidths=np.where(flagged, 1.8 * scale, 0.5 * scale), zorder=6.5)
 
