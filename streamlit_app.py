@@ -18,7 +18,6 @@ year = shared_year(maps.default_year())
 kpis = region_kpis(cache.figures(year))
 
 export_slot = page_header(t("overview.title_year", city=t("app.city"), year=year))
-st.caption(t("sidebar.asof", year=year))
 cards = st.columns(4)
 cards[0].metric(t("kpi.counties"), t("kpi.of", done=kpis.exited_counties, total=kpis.poor_counties))
 cards[1].metric(t("kpi.villages"), t("kpi.of", done=kpis.exited_villages, total=kpis.poor_villages))

@@ -44,9 +44,9 @@ def style_page() -> None:
 def page_header(title: str):
     """The page title with a visible print/export button at the top right; returns the
     button's popover, into which the page later draws its export panel."""
-    left, right = st.columns([6, 1], vertical_alignment="center")
+    left, right = st.columns([5, 1.25], vertical_alignment="center")
     left.title(title)
-    return right.popover(t("layout.export_button"), icon="🖨️", width="stretch")
+    return right.popover(t("layout.export_button"), icon=":material/print:", width="stretch")
 
 
 def url_notice(problems: list[str]) -> None:

@@ -335,7 +335,9 @@ def service_group(view: View, chosen: list[str], gap_labels: list[str], count_fo
 def boundary_layer(prepared: maps.Prepared, selected: str | None = None) -> folium.FeatureGroup:
     """The view's boundaries, neutral fill (clickable for drill-down), from the cached exit data."""
     colors = (BOUNDARY_FILL,) * max(1, len(prepared.styled.colors))
-    style = LayerStyle(colors=colors, no_data_color=BOUNDARY_FILL, fill_opacity=0.45, weight=1.0)
+    # plain boundaries: no consistency outlines (their legend belongs to the exit-status layer)
+    style = LayerStyle(colors=colors, no_data_color=BOUNDARY_FILL, fill_opacity=0.45, weight=1.0,
+                       flag_color="#4d4d4d", flag_weight=1.0)
     return units_group(prepared.data, name=t("layer.boundaries"), style=style, fields=prepared.fields,
                        selected=selected)
 

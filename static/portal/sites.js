@@ -15,7 +15,8 @@
   }
 
   function sitesLegend(spec) {
-    return new window.portal.ControlLayer(spec.position || "bottomleft", function () {
+    /* top left, under the zoom buttons: on screen on a 1366x768 laptop without scrolling */
+    return new window.portal.ControlLayer(spec.position || "topleft", function () {
       var div = el("div", "portal-legend");
       div.appendChild(el("div", "portal-legend-title", spec.title));
       spec.items.forEach(function (item) {

@@ -28,7 +28,7 @@ def test_year_and_region_survive_overview_and_back(open_page):
     assert not at.exception and year(at) == 2017
     go(at, OVERVIEW)
     assert not at.exception
-    assert year(at) == 2017 and any("截至 2017 年底" in c.value for c in at.caption)
+    assert year(at) == 2017 and "截至 2017 年底" in at.title[0].value
     go(at, EXIT)
     assert not at.exception
     assert year(at) == 2017
