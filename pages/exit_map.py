@@ -8,7 +8,7 @@ from geo.view import drill, focus, page_of, search_units
 from ui import maps
 from ui.maps import region_label
 from ui.export import export_panel
-from ui.layout import page_header, url_notice
+from ui.layout import column_widths, page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -55,9 +55,11 @@ clicked = state.map(maps.layer(prepared, view))
 if clicked in set(prepared.rows["code"]):
     state.go(drill(view, clicked))
 
-table = maps.view_table(prepared, data.units)
+table = maps.view_table(prepared, data.units, view.indicator)
 st.subheader(t("exit.table_title", count=len(table)))
-st.dataframe(table, hide_index=True, width="stretch", key="exit.table")
+st.dataframe(table, hide_index=True, width="stretch", key="exit.table",
+             column_config=column_widths(table, medium=[t("field.name"), t("field.parent")],
+                                         large=[t("field.flag")]))
 csv_bytes, xlsx_bytes = maps.downloads(view)
 name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
 left, right, _ = st.columns([1, 1, 4])

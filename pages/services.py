@@ -12,7 +12,7 @@ from layers.service_layer import MAX_GAP_CLASS
 from ui import maps
 from ui import pages_support as ps
 from ui.export import export_panel, services_overlay
-from ui.layout import page_header, url_notice
+from ui.layout import column_widths, page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -108,7 +108,9 @@ if len(todo):
         t("svc.compliance"): todo["compliant"].map(lambda c: t("svc.compliant") if c is True else t("svc.not_compliant")),
         t("svc.reasons"): todo["reasons"].map(ps.reasons_text),
     })
-    st.dataframe(table, hide_index=True, width="stretch", key=state.key("todo"))
+    st.dataframe(table, hide_index=True, width="stretch", key=state.key("todo"),
+                 column_config=column_widths(table, medium=[t("field.name"), t("svc.missing")],
+                                             large=[t("svc.reasons")]))
     ps.download_buttons(table, t("svc.file_todo", region=region_name, year=view.year), key=state.key("download"),
                         code_columns=[t("field.code")], sheet=t("svc.title"))
 else:

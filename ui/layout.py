@@ -59,3 +59,13 @@ def url_notice(problems: list[str]) -> None:
 _PARAMS = {f"param.{name}" for name in ("level", "region", "indicator", "classing", "year", "mode", "poor",
                                         "status", "selected", "stage", "occ", "support", "km", "exit",
                                         "layers", "sort")}
+
+
+def column_widths(table, *, medium=(), large=()) -> dict:
+    """st.dataframe column_config giving text columns room (names, reasons were truncated)."""
+    config = {}
+    for names, width in ((medium, "medium"), (large, "large")):
+        for name in names:
+            if name in table.columns:
+                config[name] = st.column_config.TextColumn(width=width)
+    return config

@@ -111,8 +111,13 @@ def _year_text(years: pd.Series) -> pd.Series:
     return years.map(lambda y: "" if pd.isna(y) else str(int(y)))
 
 
-def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The units on the map with their figures, Chinese headers, codes as text."""
+_INDICATOR_COLUMN = {"incidence": "incidence_pct", "remaining_poor": "remaining_poor",
+                     "exit_rate": "exit_rate_pct", "monitored": "monitored", "status": "status"}
+
+
+def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "status") -> pd.DataFrame:
+    """The units on the map with their figures, Chinese headers, codes as text; the chosen
+    indicator's column right after the name (visible without scrolling sideways)."""
     rows = prepared.rows.loc[~prepared.rows["context"].astype(bool)]   # context units are not listed
     labels = group("field")
     names = dict(zip(units[CODE], units[NAME]))
@@ -132,12 +137,14 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
         labels["monitored"]: rows["monitored"],
         labels["flag"]: rows["flag"].map(flag_text),
     })
-    return table.reset_index(drop=True)
+    chosen = labels[_INDICATOR_COLUMN.get(indicator, "status")]
+    order = [labels["name"], chosen, *[c for c in table.columns if c not in (labels["name"], chosen)]]
+    return table[order].reset_index(drop=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _downloads(folder: str, stamp: tuple, view: View) -> tuple[bytes, bytes]:
-    table = view_table(prepare(view), cache.bundle().units)
+    table = view_table(prepare(view), cache.bundle().units, view.indicator)
     code = group("field")["code"]
     return to_csv_bytes(table), to_xlsx_bytes(table, text_columns=[code], sheet=t("exit.title"))
 

@@ -159,3 +159,9 @@ def test_search_for_a_county_finds_its_townships(open_page, units):
     at.text_input(key="exit.query").set_value("万源").run()
     towns = units[(units.level == "township") & (units.parent_code == "511781000000")]
     assert at.selectbox(key="exit.pick").label.startswith(f"找到 {1 + len(towns)} 个单位")
+
+
+def test_chosen_indicator_column_is_next_to_the_name(open_page):
+    at = open_page(PAGE, params={"indicator": "incidence", "level": "township"})
+    columns = list(at.dataframe[0].value.columns)
+    assert columns[:2] == ["名称", "贫困发生率（%）"]
