@@ -4,9 +4,11 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.aggregate import region_kpis
+from geo.schema import YEARS
 from geo.view import View, drill
 from ui import cache, maps
 from ui.export import export_panel
+from ui.kpi import overview_cards
 from ui.layout import page_header
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState, shared_year
@@ -18,12 +20,8 @@ year = shared_year(maps.default_year())
 kpis = region_kpis(cache.figures(year))
 
 export_slot = page_header(t("overview.title_year", city=t("app.city"), year=year))
-cards = st.columns(4)
-cards[0].metric(t("kpi.counties"), t("kpi.of", done=kpis.exited_counties, total=kpis.poor_counties))
-cards[1].metric(t("kpi.villages"), t("kpi.of", done=kpis.exited_villages, total=kpis.poor_villages))
-cards[2].metric(t("kpi.remaining"), t("kpi.persons", value=kpis.remaining_poor))
-cards[3].metric(t("kpi.incidence"),
-                t("kpi.percent", value=kpis.incidence) if kpis.incidence is not None else t("kpi.none"))
+before = region_kpis(cache.figures(year - 1)) if year - 1 in YEARS else None
+overview_cards(kpis, before, year)
 
 view = View(level="county", indicator="status", year=year)
 prepared = maps.prepare(view)
