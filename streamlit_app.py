@@ -9,6 +9,7 @@ from geo.view import View, drill
 from ui import cache, maps
 from ui.export import export_panel
 from ui.kpi import overview_cards
+from ui.ranking import ranking_panel
 from ui.layout import page_header
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState, shared_year
@@ -27,7 +28,11 @@ view = View(level="county", indicator="status", year=year)
 prepared = maps.prepare(view)
 st.subheader(t("overview.map_title", year=year))
 st.caption(t("overview.click_hint"))
-clicked = ViewState("overview").map(maps.layer(prepared, view))
+map_column, rank_column = st.columns([3, 1.25])
+with map_column:
+    clicked = ViewState("overview").map(maps.layer(prepared, view))
+with rank_column:
+    clicked = ranking_panel(year, "county", "", key="overview.ranking") or clicked
 if clicked in set(prepared.rows["code"]):  # a county: open its townships on 退出进度
     ViewState("exit").open(drill(view, clicked), "pages/exit_map.py")
 export_panel(view, container=export_slot)

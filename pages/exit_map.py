@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.view import drill, focus, page_of, search_units
+from geo.view import drill, focus, page_of, region_prefix, search_units
 from ui import maps
 from ui.maps import region_label
 from ui.export import export_panel
+from ui.info import info_panel
 from ui.layout import column_widths, page_header, url_notice
+from ui.ranking import ranking_panel
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -51,7 +53,17 @@ flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:
     st.warning(t("exit.flag_count", count=flagged))
 
-clicked = state.map(maps.layer(prepared, view))
+map_column, side = st.columns([3, 1.25])
+with map_column:
+    clicked = state.map(maps.layer(prepared, view))
+with side:
+    if view.selected:   # the clicked village (or a search hit): its info panel
+        if info_panel(view.selected, view.year, key="exit.info"):
+            state.go(drill(view, view.selected))
+    elif view.level in ("county", "township"):
+        clicked = ranking_panel(view.year, view.level, region_prefix(view.region), key="exit.ranking") or clicked
+    elif view.region != "all":
+        info_panel(view.region, view.year, key="exit.info")
 if clicked in set(prepared.rows["code"]):
     state.go(drill(view, clicked))
 

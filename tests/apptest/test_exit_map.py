@@ -17,8 +17,13 @@ def units():
     return gpd.read_file(ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio", columns=["code", "level", "parent_code"])
 
 
+def view_table(at):
+    """The table of the units on the map (the ranking and info panels have their own)."""
+    return next(df.value for df in at.dataframe if "区划代码" in df.value.columns)
+
+
 def table_rows(at) -> int:
-    return len(at.dataframe[0].value)
+    return len(view_table(at))
 
 
 def url_notices(at) -> list[str]:
@@ -62,7 +67,7 @@ def test_deep_link_reproduces_the_view(open_page, units):
     assert at.sidebar.select_slider(key="year").value == 2018
     assert at.sidebar.toggle(key="exit.poor").value is True
     assert params(at) == query
-    rows = at.dataframe[0].value
+    rows = view_table(at)
     assert 0 < len(rows) <= len(units[(units.level == "village") & (units.parent_code == JINGBIAN)])
 
 
@@ -94,12 +99,12 @@ def test_filters_narrow_the_table(open_page):
     at.sidebar.multiselect(key="exit.status").set_value(["not_exited"]).run()
     open_2018 = table_rows(at)
     assert 0 < open_2018 < poor
-    assert {r for r in at.dataframe[0].value["退出状态"]} == {"未退出"}
+    assert {r for r in view_table(at)["退出状态"]} == {"未退出"}
 
 
 def test_newly_exited_mode(open_page):
     at = open_page(PAGE, params={"year": "2018", "mode": "new"})
-    names = set(at.dataframe[0].value["名称"])
+    names = set(view_table(at)["名称"])
     assert names == {"渠县", "达川区", "大竹县", "开江县"}
 
 
@@ -128,7 +133,7 @@ def test_consistency_flags_listed_in_table(open_page):
     collective income), four that exited later than planned; 2019 two exited counties with open
     poor villages. The table says what is wrong with each."""
     at = open_page(PAGE, params={"level": "village", "year": "2018"})
-    table = at.dataframe[0].value
+    table = view_table(at)
     flagged = {code: flag for code, flag in zip(table["区划代码"], table["一致性提示"]) if flag}
     assert list(flagged.values()).count("已出列但贫困发生率仍不低于 3 %") == 2
     assert flagged["511722002203"] == "已出列但出列当年缺卫生室"          # 石龙村
@@ -137,7 +142,7 @@ def test_consistency_flags_listed_in_table(open_page):
     assert len(flagged) == 8
     assert any("8 个单位存在数据矛盾" in w.value for w in at.warning)
     at = open_page(PAGE, params={"level": "county", "year": "2019"})
-    assert sorted(f for f in at.dataframe[0].value["一致性提示"] if f) == ["已摘帽但仍有未出列贫困村"] * 2
+    assert sorted(f for f in view_table(at)["一致性提示"] if f) == ["已摘帽但仍有未出列贫困村"] * 2
 
 def test_search_returns_every_match_with_paging(open_page, units):
     """Issue 12: 22 villages named 新胜村, not the first 20; the last page reaches 万源市's."""
@@ -163,5 +168,18 @@ def test_search_for_a_county_finds_its_townships(open_page, units):
 
 def test_chosen_indicator_column_is_next_to_the_name(open_page):
     at = open_page(PAGE, params={"indicator": "incidence", "level": "township"})
-    columns = list(at.dataframe[0].value.columns)
+    columns = list(view_table(at).columns)
     assert columns[:2] == ["名称", "贫困发生率（%）"]
+
+
+def test_info_panel_of_the_selected_village(open_page):
+    """Issue 12: the clicked / selected unit's panel: figures, plan vs actual exit, the standard
+    with reasons, what is inconsistent, its history."""
+    at = open_page(PAGE, params={"level": "village", "region": "511722002000", "selected": "511722002203",
+                                 "year": "2016"})
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "单位信息：石龙村" in text and "计划退出" in text and "一低五有：未达标" in text and "缺卫生室" in text
+    assert any("已出列但出列当年缺卫生室" in w.value for w in at.warning)
+    history = next(df.value for df in at.dataframe if "年度" in df.value.columns)
+    assert list(history["年度"]) == [str(y) for y in range(2014, 2021)]
