@@ -47,11 +47,12 @@ with st.expander(t("exit.search")):
 
 prepared = maps.prepare(view)
 st.caption(t("exit.click_hint"))
+notices = st.container()   # always there, so the map keeps its place (and its iframe) in the page
 if not int((~prepared.rows["context"]).sum()):
-    st.info(t("exit.empty"))
+    notices.info(t("exit.empty"))
 flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:
-    st.warning(t("exit.flag_count", count=flagged))
+    notices.warning(t("exit.flag_count", count=flagged))
 
 map_column, side = st.columns([3, 1.25])
 with map_column:

@@ -94,11 +94,12 @@ if exit_layer:
 groups.append(sites_group(site_data, name=t("layer.sites"), fields=list(fields), legend=legend))
 
 st.caption(t("reloc.click_hint") + t("layer.control_hint"))
+notices = st.container()   # always there, so the map keeps its place (and its iframe) in the page
 if not len(shown):
-    st.info(t("reloc.empty"))
+    notices.info(t("reloc.empty"))
 hidden = int((~shown["drawable"]).sum())
 if hidden:
-    st.warning(t("reloc.not_drawn", count=hidden))
+    notices.warning(t("reloc.not_drawn", count=hidden))
 clicked = state.map(groups, layer_control=ps.layer_control())
 if clicked in set(prepared.rows["code"]):
     state.go(drill(view, clicked))

@@ -1,9 +1,10 @@
 """KPI change against the previous year: arrows, 万 for large counts, colour by direction."""
-from ui.kpi import count_text, delta
+from ui.kpi import count_text, delta, persons_text
 
 
 def test_large_counts_in_wan():
     assert count_text(8000) == "8,000" and count_text(199_800) == "19.98 万"
+    assert persons_text(8000) == "8,000 人" and persons_text(470_000) == "47.00 万人"
 
 
 def test_delta_arrows_and_colours():

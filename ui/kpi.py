@@ -14,6 +14,11 @@ def count_text(value: int) -> str:
     return t("kpi.wan", value=value / WAN) if abs(value) >= WAN else f"{value:,}"
 
 
+def persons_text(value: int) -> str:
+    """'8,000 人' / '47.00 万人'."""
+    return t("kpi.persons_wan", value=value / WAN) if abs(value) >= WAN else t("kpi.persons", value=value)
+
+
 def delta(now: float | None, before: float | None, *, good: str, percent: bool = False,
           year: int) -> tuple[str | None, str]:
     """(delta text, st.metric delta_color) of a change: '▲ 3' / '▼ 1.20 万' / '▼ 0.35 个百分点',
@@ -42,7 +47,7 @@ def overview_cards(now: Kpis, before: Kpis | None, year: int) -> None:
          delta(now.exited_counties, prev.exited_counties if prev else None, good="up", year=year)),
         (t("kpi.villages"), t("kpi.of", done=now.exited_villages, total=now.poor_villages),
          delta(now.exited_villages, prev.exited_villages if prev else None, good="up", year=year)),
-        (t("kpi.remaining"), t("kpi.persons_text", value=count_text(now.remaining_poor)),
+        (t("kpi.remaining"), persons_text(now.remaining_poor),
          delta(now.remaining_poor, prev.remaining_poor if prev else None, good="down", year=year)),
         (t("kpi.incidence"), t("kpi.percent", value=now.incidence) if now.incidence is not None else t("kpi.none"),
          delta(now.incidence, prev.incidence if prev else None, good="down", percent=True, year=year)),

@@ -50,10 +50,12 @@ def page_header(title: str):
 
 
 def url_notice(problems: list[str]) -> None:
-    """The bad-link notice, naming the invalid URL parameters in Chinese."""
+    """The bad-link notice, naming the invalid URL parameters in Chinese (in a container that is
+    always drawn, so the map below keeps its place when the notice goes)."""
+    box = st.container()
     if problems:
         names = "、".join(t(f"param.{p}") if f"param.{p}" in _PARAMS else p for p in sorted(set(problems)))
-        st.warning(t("exit.url_notice", params=names))
+        box.warning(t("exit.url_notice", params=names))
 
 
 _PARAMS = {f"param.{name}" for name in ("level", "region", "indicator", "classing", "year", "mode", "poor",

@@ -168,3 +168,30 @@ def test_laptop_screen_shows_legend_and_controls(portal, page, wait_idle, map_fr
             assert indicator["y"] + indicator["height"] <= height
         assert page.locator("h1").first.bounding_box()["y"] < 80     # little empty space above titles
         shot(page, f"p7_{name}_{width}x{height}.png")
+
+
+SCREENS = {
+    "p2_policy_legend": f"/exit_map?level=township&region={QU}&year=2017&indicator=incidence&classing=policy",
+    "p2_policy_remaining": "/exit_map?level=county&year=2019&indicator=remaining_poor&classing=policy",
+    "p5_nonpoor": f"/exit_map?level=township&region={QU}&year=2018",
+    "p5_new_mode_context": "/exit_map?level=village&region=511725000000&year=2018&mode=new",
+    "p6_flags": "/exit_map?level=village&region=511722002000&year=2016&selected=511722002203",
+    "p8_relocation_2016": "/relocation?year=2016",
+    "p8_relocation_2019": "/relocation?year=2019&exit=1",
+    "p10_services_two_layers": "/services?layers=clinic,road&region=511725000000",
+    "p10_glyph": f"/exit_map?level=township&region={QU}&year=2018",
+    "later_overview_kpi_ranking": "/?year=2015",
+}
+
+
+@pytest.mark.parametrize("name, url", list(SCREENS.items()))
+def test_screens_of_changed_pages(portal, page, page_log, wait_idle, map_frame, name, url):
+    """Every changed view at 1440x900 and 1366x768, looked at by a person (artifacts/issue12)."""
+    for width, height in ((1440, 900), (1366, 768)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(portal.url + url)
+        wait_idle(page)
+        frame = map_frame(page)
+        frame.wait_for_selector(".portal-legend")
+        shot(page, f"{name}_{width}x{height}.png")
+    assert page_log.console_errors == [] and page_log.page_errors == []
