@@ -113,3 +113,18 @@ def test_new_mode_keeps_other_units_as_uncounted_context(data):
     assert snap.styled.counts[-1] == int(context.sum())
     assert set(snap.styled.index[context]) == {len(snap.styled.colors) - 1}
     assert STATUS_COLORS["non_poor"] not in ("#d9d9d9", "#dddddd", STATUS_COLORS["no_data"])
+
+
+def test_optional_basemap_from_the_tile_url_setting():
+    """Issue 12: a basemap only when `tile_url` is set, with its attribution; GCJ-02 named."""
+    from layers.base import base_map, shifted_source, with_basemap
+
+    plain = base_map((107.0, 30.5, 108.5, 32.0)).get_root().render()
+    assert "tileLayer" not in plain
+    url = "http://tiles.intranet.example/vec_c/{z}/{x}/{y}.png"
+    html = with_basemap(base_map((107.0, 30.5, 108.5, 32.0)), url, "天地图 政务版").get_root().render()
+    import json
+    assert "tiles.intranet.example" in html
+    assert "天地图 政务版" in html or json.dumps("天地图 政务版")[1:-1] in html
+    assert shifted_source("https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
+    assert not shifted_source(url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo import settings
+from ui.maps import basemap_notice
 from ui.text import t
 
 # Streamlit's own English in the uploader ("Drag and drop file here" / "Limit 200MB per file" /
@@ -46,6 +47,7 @@ def page_header(title: str):
     button's popover, into which the page later draws its export panel."""
     left, right = st.columns([5, 1.25], vertical_alignment="center")
     left.title(title)
+    basemap_notice()
     return right.popover(t("layout.export_button"), icon=":material/print:", width="stretch")
 
 

@@ -9,12 +9,13 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo import settings
 from geo.codes import code_level
 from geo.consistency import flag_keys
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
 from geo.view import ROOT, View, latest_open_year
-from layers.base import base_map
+from layers.base import base_map, shifted_source, with_basemap
 from layers.snapshot import prepare_snapshot, tooltip_fields
 from layers.styling import Styled
 from layers.units_layer import features_json
@@ -95,8 +96,16 @@ def city_bounds() -> tuple[float, float, float, float]:
 
 
 def new_base_map() -> folium.Map:
-    """The constant base map of the dataset (same script every run: no iframe rebuild)."""
-    return base_map(city_bounds())
+    """The constant base map of the dataset (same script every run: no iframe rebuild), with the
+    optional basemap of the `tile_url` setting (off by default)."""
+    return with_basemap(base_map(city_bounds()), settings.get("tile_url"), settings.get("tile_attribution"))
+
+
+def basemap_notice() -> None:
+    """A visible warning when `tile_url` names a GCJ-02 / BD-09 tile service."""
+    url = settings.get("tile_url")
+    if url and shifted_source(url):
+        st.warning(t("basemap.shifted"))
 
 
 def region_label(region: str, units: pd.DataFrame) -> str:
