@@ -79,3 +79,12 @@ def test_county_ranking_with_rank_change(open_page):
     assert table["脱贫率（%）"].is_monotonic_decreasing
     assert dict(zip(table["名称"], table["变化"])) == {
         "通川区": "—", "大竹县": "—", "达川区": "▲ 1", "渠县": "▲ 1", "开江县": "▼ 2", "宣汉县": "▲ 1", "万源市": "▼ 1"}
+
+
+def test_a_gcj02_basemap_setting_is_warned_about(open_page, monkeypatch):
+    monkeypatch.setenv("PORTAL_TILE_URL", "https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
+    at = open_page()
+    assert not at.exception
+    assert any("GCJ-02" in w.value for w in at.warning)
+    monkeypatch.delenv("PORTAL_TILE_URL")
+    assert not any("GCJ-02" in w.value for w in open_page().warning)
