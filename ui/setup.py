@@ -8,7 +8,6 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import DataError
-from geo.schema import YEARS
 from ui import cache
 from ui.layout import style_page
 from ui.text import error_text, t
@@ -46,17 +45,3 @@ def load_bundle():
     except DataError as error:
         st.error(f"**{t('error.title')}**：{error_text(error)}\n\n{t('error.hint')}")
         st.stop()
-
-
-def year_slider() -> int:
-    """Sidebar as-of year, shared by pages through the `year` query parameter."""
-    default = YEARS[-1]
-    raw = st.query_params.get("year")
-    if raw is not None and raw.isdigit() and int(raw) in YEARS:
-        default = int(raw)
-    if "year" not in st.session_state:
-        st.session_state["year"] = default
-    year = st.sidebar.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
-                                    help=t("sidebar.year_help"))
-    st.query_params["year"] = str(year)
-    return int(year)
