@@ -59,7 +59,7 @@ def click_unit(page, frame, point) -> None:
     page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
 
 
-def test_year_and_region_kept_across_pages(portal, page, page_log, wait_idle, expect_rerun, map_frame):
+def test_year_and_region_kept_across_pages(portal, page, page_log, wait_idle, expect_rerun):
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(portal.url + f"/exit_map?level=township&region={QU}&year=2017")
     wait_idle(page)
