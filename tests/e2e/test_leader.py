@@ -29,10 +29,15 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / name))
 
 
-def nav(page, label: str, expect_rerun) -> None:
-    """Click a sidebar page link (as a user moving between pages)."""
-    with expect_rerun(page):
-        page.locator("[data-testid='stSidebar'] a", has_text=label).first.click()
+def nav(page, label: str, path: str, title_part: str, wait_idle) -> None:
+    """Click a sidebar page link (as a user moving between pages) and wait until that page is
+    shown: its path in the address bar, its title on screen, the app idle."""
+    wait_idle(page)
+    page.locator("[data-testid='stSidebar'] a", has_text=label).first.click()
+    page.wait_for_function("(p) => location.pathname === p", arg=path, polling=100, timeout=60_000)
+    page.wait_for_function("(t) => { const h = document.querySelector('h1'); return h && h.innerText.includes(t); }",
+                           arg=title_part, polling=100, timeout=60_000)
+    wait_idle(page)
 
 
 def caption_text(page) -> str:
@@ -59,21 +64,21 @@ def click_unit(page, frame, point) -> None:
     page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
 
 
-def test_year_and_region_kept_across_pages(portal, page, page_log, wait_idle, expect_rerun):
+def test_year_and_region_kept_across_pages(portal, page, page_log, wait_idle):
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(portal.url + f"/exit_map?level=township&region={QU}&year=2017")
     wait_idle(page)
     assert "渠县" in title_text(page) and "2017" in title_text(page)
-    nav(page, "总览", expect_rerun)
+    nav(page, "总览", "/", "总览", wait_idle)
     assert "截至 2017 年底" in title_text(page)
     shot(page, "p1_overview_after_exit_2017_1440.png")
-    nav(page, "退出进度", expect_rerun)
+    nav(page, "退出进度", "/exit_map", "退出进度", wait_idle)
     assert f"region={QU}" in page.url and "year=2017" in page.url and "level=township" in page.url
-    nav(page, "易地搬迁", expect_rerun)
+    nav(page, "易地搬迁", "/relocation", "易地扶贫搬迁", wait_idle)
     assert f"region={QU}" in page.url and "year=2017" in page.url
     assert "渠县" in title_text(page) and "2017" in title_text(page)
     shot(page, "p1_relocation_carried_1440.png")
-    nav(page, "总览", expect_rerun)
+    nav(page, "总览", "/", "总览", wait_idle)
     assert "截至 2017 年底" in title_text(page)
     assert page_log.console_errors == [] and page_log.page_errors == []
 
