@@ -200,3 +200,25 @@ def test_screens_of_changed_pages(portal, page, page_log, wait_idle, map_frame, 
         frame.wait_for_selector(".portal-legend")
         shot(page, f"{name}_{width}x{height}.png")
     assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+def test_info_panel_shows_the_clicked_unit(portal, page, page_log, wait_idle, expect_rerun, map_frame,
+                                          count_polygons, units):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    town = "511722002000"
+    page.goto(portal.url + f"/exit_map?level=village&region={town}&year=2016")
+    wait_idle(page)
+    frame = map_frame(page)
+    villages = units[(units.level == "village") & (units.parent_code == town)]
+    count_polygons(frame, wait_for=len(villages))
+    shilong = units.loc[units.code == "511722002203"].geometry.iloc[0].representative_point()
+    with expect_rerun(page):
+        click_unit(page, frame, shilong)
+    page.wait_for_function("() => document.body.innerText.includes('单位信息：石龙村')", polling=100,
+                           timeout=60_000)
+    wait_idle(page)
+    assert "selected=511722002203" in page.url
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "已出列但出列当年缺卫生室" in body and "一低五有：未达标" in body
+    shot(page, "later_info_panel_1440.png")
+    assert page_log.console_errors == [] and page_log.page_errors == []
