@@ -186,6 +186,7 @@ SCREENS = {
     "p10_services_two_layers": "/services?layers=clinic,road&region=511725000000",
     "p10_glyph": f"/exit_map?level=township&region={QU}&year=2018",
     "later_overview_kpi_ranking": "/?year=2015",
+    "p9_bad_link_notice": "/exit_map?region=xyz&year=2099&indicator=bad",
 }
 
 
@@ -222,3 +223,19 @@ def test_info_panel_shows_the_clicked_unit(portal, page, page_log, wait_idle, ex
     assert "已出列但出列当年缺卫生室" in body and "一低五有：未达标" in body
     shot(page, "later_info_panel_1440.png")
     assert page_log.console_errors == [] and page_log.page_errors == []
+
+
+
+def test_search_pages_every_match(portal, page, wait_idle, expect_rerun):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(portal.url + "/exit_map")
+    wait_idle(page)
+    page.get_by_text("查找单位（名称或区划代码）").first.click()
+    box = page.locator("[data-testid='stExpander'] input[type='text']").first
+    with expect_rerun(page):
+        box.fill("新胜村")
+        box.press("Enter")
+    page.wait_for_function("() => document.body.innerText.includes('找到 22 个单位')", polling=100, timeout=60_000)
+    shot(page, "p4_search_paging_1440x900.png")
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "第 1 / 2 页" in body and "结果页（共 2 页）" in body
