@@ -1,6 +1,12 @@
 """Classing a metric for a choropleth with mapclassify: quantiles, natural breaks (seeded,
 deterministic) or fixed policy thresholds. Missing values get class -1 (no data).
 
+Policy classes are fixed per indicator (its own thresholds, every class kept even when empty, so
+maps of different regions and years compare): class i holds values in (bins[i-1], bins[i]], the
+first class [0, bins[0]], class i in [bins[i-1], bins[i]) (a value on a threshold belongs to the
+class above it: 3.00 % is not "below 3 %"), the last [bins[-1], inf). Bounds come from the policy, never from the
+data, so a legend is never inverted.
+
 Edge cases are part of the contract: all values equal -> one class; all missing -> no classes;
 fewer distinct values than classes -> as many classes as distinct values.
 """
@@ -15,7 +21,8 @@ import pandas as pd
 METHODS = ("quantiles", "natural_breaks", "policy")
 NO_DATA = -1
 
-# Upper bounds of the policy classes per indicator (the last class is open-ended).
+# Upper bounds of the policy classes per indicator (the last class is open-ended). Each
+# indicator has its own thresholds; only incidence uses the 3 % exit line.
 POLICY_BINS: dict[str, tuple[float, ...]] = {
     "incidence": (0.0, 0.01, 0.03, 0.10),            # cleared, <1 %, <3 % (exit line), <10 %, more
     "remaining_poor": (0, 100, 500, 2000),
@@ -58,10 +65,8 @@ def classify(values: pd.Series, method: str, *, k: int = 5, indicator: str | Non
         return Classes(index, (), (), (), int((~known).sum()))
     distinct = np.unique(y)
     if method == "policy":
-        bins = np.array(POLICY_BINS[indicator or ""], dtype=float)
-        bins = np.append(bins[bins < y.max()], y.max())
-        classifier = mapclassify.UserDefined(y, bins.tolist())
-    elif distinct.size == 1:
+        return _policy(values.index, numeric, known, y, indicator)
+    if distinct.size == 1:
         classifier = None
     else:
         kk = min(k, distinct.size)
@@ -73,9 +78,8 @@ def classify(values: pd.Series, method: str, *, k: int = 5, indicator: str | Non
     else:
         yb = np.asarray(classifier.yb, dtype=int)
         upper = np.asarray(classifier.bins, dtype=float)
-        # quantiles/breaks may emit empty classes (ties): drop and renumber them; policy classes
-        # stay fixed (up to the data maximum) so maps of different regions compare
-        used = np.unique(yb) if method != "policy" else np.arange(len(upper))
+        # quantiles/breaks may emit empty classes (ties): drop and renumber them
+        used = np.unique(yb)
         remap = {old: new for new, old in enumerate(used)}
         yb = np.array([remap[b] for b in yb])
         upper = upper[used]
@@ -83,3 +87,25 @@ def classify(values: pd.Series, method: str, *, k: int = 5, indicator: str | Non
     index[known] = yb
     counts = tuple(int((yb == i).sum()) for i in range(len(upper)))
     return Classes(index, tuple(lower), tuple(float(u) for u in upper), counts, int((~known).sum()))
+
+
+def policy_bounds(indicator: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(lower, upper) bounds of the policy classes of `indicator`; raises ValueError if it has none.
+    The first class starts at 0 (every indicator is non-negative), the last ends at infinity."""
+    if indicator not in POLICY_BINS:
+        raise ValueError(f"no policy thresholds for {indicator!r}; allowed: {tuple(POLICY_BINS)}")
+    bins = POLICY_BINS[indicator]
+    return (min(0.0, bins[0]), *bins), (*bins, float("inf"))
+
+
+def _policy(index: pd.Index, numeric: pd.Series, known: np.ndarray, y: np.ndarray,
+            indicator: str | None) -> Classes:
+    """Fixed policy classes: [0, b0], [b0, b1), ..., [b_last, inf)."""
+    lower, upper = policy_bounds(indicator or "")
+    bins = np.asarray(POLICY_BINS[indicator], dtype=float)
+    yb = np.where(y <= bins[0], 0, np.searchsorted(bins, y, side="right"))
+    out = pd.Series(NO_DATA, index=index, dtype="int64")
+    out[known] = yb
+    counts = tuple(int((yb == i).sum()) for i in range(len(upper)))
+    return Classes(out, tuple(float(v) for v in lower), tuple(float(v) for v in upper), counts,
+                   int((~known).sum()))

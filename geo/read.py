@@ -15,6 +15,7 @@ import shapely
 
 from geo import rules, schema
 from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.glyphs import display_names
 from geo.errors import DataError
 from geo.problems import Report
 from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT, Dataset
@@ -188,6 +189,7 @@ def read_bundle(folder: str | os.PathLike) -> Bundle:
     boundaries are required; a missing table is an empty frame listed in `Bundle.missing`."""
     folder = Path(folder)
     units = read_units(folder / schema.FILES["units"])
+    units[NAME] = display_names(units[NAME])   # rare glyphs: geo/glyphs.py (files keep the original)
     known = set(units[CODE])
     tables, missing = {}, []
     for kind in CORE_TABLES:

@@ -187,6 +187,32 @@ def site_figures(sites: pd.DataFrame, units: gpd.GeoDataFrame, services: pd.Data
     return out
 
 
+def sites_as_of(sites: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The sites as they stood at the end of `year` (a copy; the file holds the latest state and
+    the years of start and completion). Rule: not started before `start_year`; building before
+    `completion_year`; from then on the file's stage (竣工 / 已入住). A year the file leaves empty
+    hides no progress: a site the file says has started (or is complete) without that year counts
+    as started (complete) in every year. Movers and jobs count only from completion (nobody moves
+    into a site under construction). Planned counts are the plan and stay."""
+    out = sites.copy()
+    final = out["stage"].astype(str)
+    start = pd.to_numeric(out["start_year"], errors="coerce")
+    done = pd.to_numeric(out["completion_year"], errors="coerce")
+    started_ever = (final != "not_started").to_numpy()
+    complete_ever = final.isin(["completed", "occupied"]).to_numpy()
+    not_started = ~started_ever | (start > year).fillna(False).to_numpy()
+    building = (~not_started) & (~complete_ever | (done > year).fillna(False).to_numpy())
+    before_completion = not_started | building
+    stage = out["stage"].astype(object).to_numpy(copy=True)
+    stage[not_started] = "not_started"
+    stage[building] = "building"
+    out["stage"] = pd.Series(stage, index=out.index).astype(sites["stage"].dtype)
+    for column in ("moved_households", "moved_persons"):
+        out[column] = out[column].where(~before_completion, 0)
+    out["jobs_found"] = out["jobs_found"].mask(before_completion)
+    return out
+
+
 @dataclass(frozen=True)
 class SiteFilter:
     """What the relocation page filters on; empty / None means no filter."""

@@ -13,6 +13,7 @@ import pandas as pd
 from geo.aggregate import STATUSES
 from geo.classify import METHODS
 from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo.glyphs import display_text
 from geo.schema import CODE, LEVEL, NAME, YEARS
 
 ROOT = "all"  # the whole dataset (its region: geo.identity)
@@ -38,6 +39,16 @@ class View:
 DEFAULT = View()
 
 
+def latest_open_year(exit_status: pd.DataFrame) -> int:
+    """The latest campaign year whose year-end map still shows work: some poor unit not exited
+    by then (not an all-green map). The last campaign year if every year is open, the first
+    if none is."""
+    poor = exit_status.loc[(exit_status["poor_flag"] == True).fillna(False).astype(bool)]  # noqa: E712
+    open_rows = poor.loc[poor["actual_exit_year"].isna() | (poor["actual_exit_year"] > poor["year"])]
+    years = sorted(set(int(y) for y in open_rows["year"]) & set(YEARS))
+    return years[-1] if years else YEARS[-1]
+
+
 def region_level(region: str) -> str:
     return ROOT if region == ROOT else code_level(region)
 
@@ -48,9 +59,11 @@ def levels_below(region: str) -> tuple[str, ...]:
     return LEVEL_ORDER[start:]
 
 
-def parse_view(params: Mapping[str, str], units: pd.DataFrame) -> tuple[View, list[str]]:
-    """View from query parameters. Every bad parameter falls back to its default and its name is
-    returned in `problems` (for a visible notice); nothing from `params` is echoed."""
+def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
+               default_year: int | None = None) -> tuple[View, list[str]]:
+    """View from query parameters. Every bad parameter falls back to its default (the year to
+    `default_year` if given) and its name is returned in `problems` (for a visible notice);
+    nothing from `params` is echoed."""
     problems: list[str] = []
     known = set(units[CODE])
     levels = dict(zip(units[CODE], units[LEVEL]))
@@ -78,7 +91,7 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame) -> tuple[View, li
     level = pick("level", levels_below(region), _CHILD[region_level(region)])
     indicator = pick("indicator", INDICATORS, DEFAULT.indicator)
     classing = pick("classing", METHODS, DEFAULT.classing)
-    year = int(pick("year", {str(y) for y in YEARS}, str(DEFAULT.year)))
+    year = int(pick("year", {str(y) for y in YEARS}, str(default_year or DEFAULT.year)))
     mode = pick("mode", MODES, DEFAULT.mode)
     poor_only = pick("poor", {"0", "1"}, "0") == "1"
     statuses: tuple[str, ...] = ()
@@ -169,6 +182,16 @@ def units_in_view(figures: pd.DataFrame, view: View) -> pd.DataFrame:
     return rows
 
 
+def context_units(figures: pd.DataFrame, view: View) -> pd.DataFrame:
+    """The units of the view's level and region that its mode leaves out (当年新退出: the units
+    that did not exit in the year): drawn as neutral context, never counted. Empty in asof mode."""
+    if view.mode != "new":
+        return figures.iloc[0:0]
+    shown = set(units_in_view(figures, view)[CODE])
+    rows = figures.loc[(figures[LEVEL] == view.level) & figures[CODE].str.startswith(region_prefix(view.region))]
+    return rows.loc[~rows[CODE].isin(shown)]
+
+
 def parent_chain(code: str, names: Mapping[str, str]) -> str:
     """'渠县 > 静边镇 > 新民村'-style chain for telling apart units with the same name."""
     chain = [code]
@@ -177,18 +200,31 @@ def parent_chain(code: str, names: Mapping[str, str]) -> str:
     return " > ".join(names.get(c, c) for c in reversed(chain))
 
 
-def search_units(units: pd.DataFrame, query: str, limit: int = 20) -> list[tuple[str, str]]:
-    """Units whose name contains `query` or whose code starts with it: [(code, parent chain)],
-    counties first, then townships, then villages."""
-    query = query.strip()
+def search_units(units: pd.DataFrame, query: str) -> list[tuple[str, str]]:
+    """Every unit whose name contains `query` or whose code starts with it, plus the townships
+    of a matching county ("万源" finds 万源市 and its townships): [(code, parent chain)],
+    counties first, then townships, then villages, each in code order. No limit: page it."""
+    query = display_text(query.strip())   # a rare character typed or pasted finds its substitute
     if not query:
         return []
     names = dict(zip(units[CODE], units[NAME]))
-    hits = units.loc[units[NAME].str.contains(query, regex=False) | units[CODE].str.startswith(query)]
+    direct = units[NAME].str.contains(query, regex=False) | units[CODE].str.startswith(query)
+    counties = units.loc[direct & (units[LEVEL] == "county"), CODE].str.slice(0, 6)
+    towns_of = (units[LEVEL] == "township") & units[CODE].str.slice(0, 6).isin(set(counties))
+    hits = units.loc[direct | towns_of]
     hits = hits.assign(_order=hits[LEVEL].map({lvl: i for i, lvl in enumerate(LEVEL_ORDER)}))
-    hits = hits.sort_values(["_order", CODE]).head(limit)
+    hits = hits.sort_values(["_order", CODE])
     return [(code, parent_chain(code, names)) for code in hits[CODE]]
 
+
+SEARCH_PAGE = 20
+
+
+def page_of(items: list, page: int, size: int = SEARCH_PAGE) -> tuple[list, int]:
+    """(the items of 1-based `page`, number of pages); a page out of range is clamped."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(1, page), pages)
+    return items[(page - 1) * size: page * size], pages
 
 
 def parse_page_params(raw: Mapping[str, str | None], spec: Mapping[str, tuple]) -> tuple[dict, list[str]]:

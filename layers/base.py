@@ -6,7 +6,7 @@ from collections.abc import Sequence
 import folium
 from branca.element import MacroElement, Template
 
-from layers.offline import STATIC_URL, make_offline
+from layers.offline import CONFIGURED_SOURCE, STATIC_URL, make_offline
 
 
 class MetricScale(MacroElement):
@@ -38,4 +38,32 @@ def base_map(bounds: Sequence[float], *, height: str = "100%") -> folium.Map:
     m = make_offline(m)
     m.default_js = [*m.default_js, ("portal_js", PORTAL_JS)]
     m.default_css = [*m.default_css, ("portal_css", PORTAL_CSS)]
+    return m
+
+
+# Hosts and words of tile services in GCJ-02 (or Baidu's BD-09): their tiles are shifted by
+# hundreds of metres against CGCS2000 / WGS-84 overlays such as the portal's boundaries.
+SHIFTED_SOURCES = ("autonavi", "amap", "gaode", "map.qq", "gtimg", "tencent", "gcj", "baidu", "bdimg",
+                   "bdstatic")
+
+
+def shifted_source(url: str) -> bool:
+    """True when a tile URL names a GCJ-02 / BD-09 service (overlays would be off)."""
+    low = url.lower()
+    return any(word in low for word in SHIFTED_SOURCES)
+
+
+def with_basemap(m: folium.Map, url: str, attribution: str) -> folium.Map:
+    """`m` with a basemap from the deployment's own tile service (`tile_url`, e.g. 天地图 政务版
+    on the intranet) under every overlay, and its attribution shown. Added after make_offline on
+    purpose: an administrator-configured tile server is the one external source the live map
+    may use; exports stay tile-free. Returns `m` unchanged for an empty url."""
+    if not url:
+        return m
+    host = url.split("/")[2] if "//" in url else url
+    tiles = folium.TileLayer(tiles=url, attr=attribution or host, name="basemap", overlay=False,
+                             control=False, max_zoom=18)
+    setattr(tiles, CONFIGURED_SOURCE, True)   # the offline check lets exactly this one through
+    tiles.add_to(m)
+    m.options["attributionControl"] = True
     return m

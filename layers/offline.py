@@ -94,7 +94,12 @@ def _describe(element: Element) -> str:
     return f"{type(element).__name__} {element.get_name()!r}"
 
 
+CONFIGURED_SOURCE = "_portal_configured_source"   # set on an element the deployment configured
+
+
 def _check_element(element: Element) -> None:
+    if getattr(element, CONFIGURED_SOURCE, False):
+        return   # e.g. the basemap of the `tile_url` setting: the administrator's own server
     if isinstance(element, ColorMap):
         raise ValueError(f"{_describe(element)} is a branca colormap: it and streamlit-folium "
                          f"load d3 from CDNs; draw the legend as plain HTML instead")

@@ -7,6 +7,7 @@ The command line is `python -m cli.pack` (cli/pack.py).
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from geo.simplify import display_units
 from geo.view import ROOT, View
 from layers.export import CREATOR, DPI, GLYPH_WARNING, RC, png_bytes
 from layers.snapshot import Text, children, clean_title, normalize_region, prepare_snapshot
-from layers.static_map import cover_figure, now, snapshot_figure
+from layers.static_map import cover_figures, label_page, now, snapshot_figure
 
 Progress = Callable[[int, int, str], None]   # (pages done, pages total, name of the next page)
 
@@ -35,6 +36,12 @@ class Pack:
     zip: bytes
     pages: int
     names: tuple[str, ...]   # cover first, then the child units
+
+
+def safe_name(name: str) -> str:
+    """`name` usable in a file name inside a zip (path separators, reserved and control
+    characters become _)."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", name).strip(" .") or "_"
 
 
 def pack_views(bundle: Bundle, region: str, *, year: int, indicator: str = "status",
@@ -73,25 +80,29 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
             displays[level] = display_units(bundle.units, level)
         return displays[level]
 
-    total = len(pages) + 1
     report = progress or (lambda done, total, name: None)
+    names = [text("export.cover")] + [name for _, name, _ in pages]
+    report(0, len(pages) + 1, names[0])
     identity = identity_of(bundle.units)
     cover = prepare_snapshot(bundle, cover_view, text, demo=demo, demo_kinds=demo_kinds, source=source,
                              figures=figures, display=display(cover_view.level), identity=identity)
     cover_title, _ = clean_title(title, text("export.cover_title", region=cover.region_name, year=year))
-    names = [text("export.cover")] + [name for _, name, _ in pages]
+    covers = cover_figures(cover, title=cover_title, text=text, paper=paper, orientation=orientation,
+                           generated=generated)
+    total = len(covers) + len(pages)
     pdf_out, zip_out = io.BytesIO(), io.BytesIO()
     with matplotlib.rc_context(RC), warnings.catch_warnings(), \
             PdfPages(pdf_out, metadata={"Title": cover_title, "Creator": CREATOR}) as pdf, \
             zipfile.ZipFile(zip_out, "w", compression=zipfile.ZIP_STORED) as archive:
         warnings.filterwarnings("ignore", message=GLYPH_WARNING, category=UserWarning)
-        report(0, total, names[0])
-        fig = cover_figure(cover, title=cover_title, text=text, paper=paper, orientation=orientation,
-                           generated=generated, page_label=text("export.page", page=1, pages=total))
-        pdf.savefig(fig)
-        archive.writestr("00_cover.png", png_bytes(fig, dpi))
-        for number, (code, name, view) in enumerate(pages, start=2):
-            report(number - 1, total, name)
+        for number, fig in enumerate(covers, start=1):
+            label_page(fig, text("export.page", page=number, pages=total), paper=paper,
+                       orientation=orientation, text=text)
+            pdf.savefig(fig)
+            suffix = "" if number == 1 else f"_{number}"
+            archive.writestr(f"00_{safe_name(names[0])}{suffix}.png", png_bytes(fig, dpi))
+        for number, (code, name, view) in enumerate(pages, start=len(covers) + 1):
+            report(number - len(covers), len(pages) + 1, name)
             snapshot = prepare_snapshot(bundle, view, text, demo=demo, demo_kinds=demo_kinds, source=source,
                                         figures=figures, display=display(view.level), identity=identity)
             page_title = text("export.title_default", region=snapshot.region_name, year=year)
@@ -99,7 +110,7 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
                                   orientation=orientation, generated=generated,
                                   page_label=text("export.page", page=number, pages=total))
             pdf.savefig(fig)
-            # Codes, not names, in file names: names may hold characters a file system refuses.
-            archive.writestr(f"{number - 1:02d}_{code}.png", png_bytes(fig, dpi))
-    report(total, total, "")
+            # code (unique) and name (readable); characters a file system refuses become _
+            archive.writestr(f"{number - len(covers):02d}_{code}_{safe_name(name)}.png", png_bytes(fig, dpi))
+    report(len(pages) + 1, len(pages) + 1, "")
     return Pack(pdf_out.getvalue(), zip_out.getvalue(), total, tuple(names))

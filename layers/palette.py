@@ -5,7 +5,8 @@ STATUS_COLORS = {
     "not_exited": "#d7301f",  # red: behind
     "planned": "#fdae61",     # orange: due this year
     "exited": "#1a9850",      # green: done
-    "non_poor": "#d9d9d9",    # grey: not a poor unit, shown apart
+    "non_poor": "#9fb3c8",    # blue-grey: not a poor unit; distinct from the #dddddd map
+                              # background and from white no-data (a light grey read as a hole)
     "no_data": "#ffffff",     # white with hatch-like dashed border
 }
 NO_DATA_COLOR = STATUS_COLORS["no_data"]
@@ -19,6 +20,7 @@ RAMPS = {
 INDICATOR_RAMP = {"incidence": "worse_high", "remaining_poor": "worse_high", "monitored": "worse_high",
                   "exit_rate": "better_high"}
 FLAG_COLOR = "#7b3294"
+CONTEXT_COLOR = "#ececec"  # units a mode leaves out (当年新退出: the others), drawn for context
 BOUNDARY_FILL = "#f4f4f4"  # plain boundaries under other layers (sites, services)
 
 

@@ -23,6 +23,23 @@ def gap_classes(gaps: pd.Series) -> pd.Series:
     return values.fillna(NO_DATA).astype("int64")
 
 
+def lacking_classes(frame: pd.DataFrame, items: Sequence[str]) -> pd.Series:
+    """How many of `items` (nullable boolean columns of `frame`) each unit lacks: 0..len(items);
+    -1 when none of them is reported. One layer for several chosen services, so they never hide
+    each other."""
+    values = frame[list(items)].astype("boolean")
+    lacking = (values == False).sum(axis=1)  # noqa: E712 (nullable boolean)
+    known = values.notna().any(axis=1)
+    return lacking.where(known, NO_DATA).astype("int64")
+
+
+def lacking_colors(n_items: int) -> tuple[str, ...]:
+    """Colours of lacking 0..n_items services: green for none, then the gap ramp."""
+    ramp = GAP_COLORS[1:]
+    return (GAP_COLORS[0],) + tuple(ramp[round(i * (len(ramp) - 1) / max(1, n_items - 1))]
+                                    for i in range(n_items))
+
+
 def item_classes(values: pd.Series) -> pd.Series:
     """0 = has the service, 1 = lacks it, -1 = not reported."""
     out = values.astype("boolean").map({True: 0, False: 1})

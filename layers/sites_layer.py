@@ -24,15 +24,18 @@ from layers.units_layer import _color, script_safe_json
 SITES_JS = STATIC_URL + "portal/sites.js"
 SITES_CSS = STATIC_URL + "portal/sites.css"
 
+# Stages in one blue ramp, darker as the site progresses: apart from the red / orange / green /
+# blue-grey of the exit-status fills the markers may sit on (green 已入住 dots vanished on green
+# 已退出 polygons), and from the neutral grey cluster bubbles (sites.css).
 STAGE_COLORS = {
-    "not_started": "#969696",  # grey: nothing built yet
-    "building": "#fd8d3c",     # orange: under construction
-    "completed": "#3182bd",    # blue: built, not yet lived in
-    "occupied": "#31a354",     # green: people live there
+    "not_started": "#d1e5f0",  # pale: nothing built yet
+    "building": "#67a9cf",     # under construction
+    "completed": "#2166ac",    # built, not yet lived in
+    "occupied": "#053061",     # navy: people live there
 }
 FLAG_COLOR = "#e31a1c"
 NO_STAGE_COLOR = "#9e9e9e"  # a site whose list gives no construction stage
-LINE_COLOR = "#333333"
+LINE_COLOR = "#ffffff"         # a white ring keeps every dot readable on any fill
 RADIUS_MIN, RADIUS_MAX = 4.0, 16.0
 
 

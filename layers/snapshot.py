@@ -25,7 +25,7 @@ from geo.identity import Identity, identity_of
 from geo.read import Bundle
 from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME
 from geo.simplify import display_units
-from geo.view import ROOT, View, units_in_view
+from geo.view import ROOT, View, context_units, units_in_view
 from layers.styling import SUPPRESSED_INDICATORS, Styled, format_value, style_view
 from layers.view_layer import join_rows
 
@@ -85,6 +85,13 @@ class Snapshot:
     demo_kinds: tuple[str, ...] = ()        # kinds still from the bundled demo (empty + demo: all)
     small_count: int = 0                    # monitored counts 1..n-1 shown as "<n" (0: not suppressed)
     asof_text: str | None = None            # a page's own as-of wording (e.g. a day), else the year end
+
+    @property
+    def shown(self) -> int:
+        """Number of units the view lists (context units of a mode excluded)."""
+        if "context" not in self.shapes:
+            return len(self.shapes)
+        return int((~self.shapes["context"].fillna(False).astype(bool)).sum())
 
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
@@ -177,15 +184,20 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
     if display is None:
         display = display_units(bundle.units, view.level)
     rows = units_in_view(figures, view).copy()
-    rows["flag"] = consistency_flags(rows) if len(rows) else pd.Series(dtype="string")
+    rows["flag"] = consistency_flags(rows, bundle.services) if len(rows) else pd.Series(dtype="string")
+    rows["context"] = False
+    others = context_units(figures, view)
+    if len(others):  # the units the mode leaves out stay on the map as neutral context
+        rows = pd.concat([rows, others.assign(flag=pd.Series(pd.NA, index=others.index, dtype="string"),
+                                              context=True)])
     shapes = join_rows(display, rows)
     limit = settings.get("small_count") if small_count is None else small_count
     styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
                         status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"),
-                        small_count=limit)
+                        context_label=text("legend.context"), small_count=limit)
     outline = bundle.units.loc[bundle.units[CODE] == view.region].geometry.to_crs(DISPLAY_CRS)
     notices = []
-    if not len(shapes):
+    if not int((~shapes["context"].astype(bool)).sum()):
         notices.append(text("export.empty"))
     elif styled.no_data == len(shapes):
         notices.append(text("export.no_data", year=view.year))

@@ -315,7 +315,7 @@ def _draw_points(ax: Axes, points: Points, scale: float, crs: str) -> None:
     flagged = np.asarray(points.flagged, dtype=bool)[order]
     size = (2 * np.asarray(points.radius)[order] * PT_PER_PX * scale) ** 2
     colors = [points.colors[points.classes[i]] for i in order]
-    ax.scatter(xy.x.to_numpy()[order], xy.y.to_numpy()[order], s=size, c=colors, alpha=0.9,
+    ax.scatter(xy.x.to_numpy()[order], xy.y.to_numpy()[order], s=size, c=colors, alpha=0.95,
                edgecolors=[points.flag_color if f else points.line_color for f in flagged],
                linewidths=np.where(flagged, 1.8 * scale, 0.5 * scale), zorder=6.5)
 
@@ -327,10 +327,10 @@ def _points_legend(ax: Axes, write: _Writer, points: Points, top: float, text: T
     y = top
     write(ax, 0, y, points.title, 8.5, va="top", color="#444444")
     y -= 6 * s
-    rows = [(color, text("legend.count", label=label, count=n), 5.0, points.line_color, 0.5)
+    rows = [(color, text("legend.count", label=label, count=n), 5.0, "#333333", 0.5)
             for color, label, n in zip(points.colors, points.labels, points.counts)]
     if points.sizes:
-        rows += [("#bdbdbd", label, r, points.line_color, 0.5) for r, label in points.sizes]
+        rows += [("#bdbdbd", label, r, "#333333", 0.5) for r, label in points.sizes]
     if points.flags:
         rows.append(("#ffffff", text("legend.count", label=points.flag_label, count=points.flags), 5.0,
                      points.flag_color, 1.6))
@@ -394,14 +394,15 @@ def _panel_axes(fig: Figure, rect_mm: tuple[float, float, float, float], paper_m
     return ax
 
 
-def _legend(ax: Axes, write: _Writer, snapshot: Snapshot, top: float, width: float, text: Text) -> float:
-    """Legend rows from `top` (mm) down; returns the y below the block."""
+def _legend(ax: Axes, write: _Writer, snapshot: Snapshot, top: float, width: float, text: Text,
+            x0: float = 0.0) -> float:
+    """Legend rows from `top` (mm) down, starting at `x0`; returns the y below the block."""
     s = write.scale
     styled = snapshot.styled
     y = top
-    write(ax, 0, y, text("export.legend"), 10, va="top", weight="bold")
+    write(ax, x0, y, text("export.legend"), 10, va="top", weight="bold")
     y -= 7 * s
-    write(ax, 0, y, styled.title, 8.5, va="top", color="#444444")
+    write(ax, x0, y, styled.title, 8.5, va="top", color="#444444")
     y -= 6 * s
     rows = [(c, text("legend.count", label=label, count=n), False)
             for c, label, n in zip(styled.colors, styled.labels, styled.counts)]
@@ -409,16 +410,16 @@ def _legend(ax: Axes, write: _Writer, snapshot: Snapshot, top: float, width: flo
         rows.append((NO_DATA_COLOR, text("legend.count", label=text("status.no_data"), count=styled.no_data),
                      True))
     for color, label, dashed in rows:
-        ax.add_patch(Rectangle((0, y - 3.6 * s), 7 * s, 3.6 * s, facecolor=color,
+        ax.add_patch(Rectangle((x0, y - 3.6 * s), 7 * s, 3.6 * s, facecolor=color,
                                edgecolor="#888888" if dashed else BORDER_COLOR, linewidth=0.5 * s,
                                linestyle="--" if dashed else "-", hatch="////" if dashed else None))
-        write(ax, 9.5 * s, y - 1.8 * s, label, 8.5, va="center")
+        write(ax, x0 + 9.5 * s, y - 1.8 * s, label, 8.5, va="center")
         y -= 5.6 * s
     flagged = int(snapshot.shapes["flag"].notna().sum()) if "flag" in snapshot.shapes else 0
     if flagged:
-        ax.add_patch(Rectangle((0, y - 3.6 * s), 7 * s, 3.6 * s, facecolor="none", edgecolor=FLAG_COLOR,
+        ax.add_patch(Rectangle((x0, y - 3.6 * s), 7 * s, 3.6 * s, facecolor="none", edgecolor=FLAG_COLOR,
                                linewidth=1.6 * s))
-        write(ax, 9.5 * s, y - 1.8 * s, text("legend.count", label=text("export.flag_legend"),
+        write(ax, x0 + 9.5 * s, y - 1.8 * s, text("legend.count", label=text("export.flag_legend"),
                                              count=flagged), 8.5, va="center")
         y -= 5.6 * s
     if snapshot.points is not None:
@@ -487,7 +488,7 @@ def snapshot_figure(snapshot: Snapshot, *, title: str, text: Text, paper: str = 
     notices = list(snapshot.notices) + list(extra_notices)
     if result.labels_skipped:
         notices.append(text("export.labels_skipped", count=result.labels_skipped))
-    kpis = list(snapshot.kpis) + [(text("export.kpi_units"), str(len(snapshot.shapes)))]
+    kpis = list(snapshot.kpis) + [(text("export.kpi_units"), str(snapshot.shown))]
     first = _panel_axes(fig, panels[0], (pw, ph))
     y = _legend(first, write, snapshot, panels[0][3], panels[0][2], text)
     if len(panels) == 1:
@@ -528,11 +529,14 @@ def _footer(fig: Figure, write: _Writer, snapshot: Snapshot, text: Text, paper_m
         write(fig, right, 4.5 * s / ph, page_label, 7.5, ha="right", va="center", color="#333333")
 
 
-def table_rows(snapshot: Snapshot, text: Text, limit: int = 40) -> list[tuple[str, str, str, str]]:
-    """(name, status, remaining, incidence) per unit in view, for the pack's cover."""
+def table_rows(snapshot: Snapshot, text: Text) -> list[tuple[str, str, str, str]]:
+    """(name, status, remaining, incidence) of every unit the view lists, for the pack's cover
+    (context units of a mode left out)."""
     shapes = snapshot.shapes
+    if "context" in shapes:
+        shapes = shapes.loc[~shapes["context"].fillna(False).astype(bool)]
     out = []
-    for _, row in shapes.head(limit).iterrows():
+    for _, row in shapes.iterrows():
         status = row["status"] if isinstance(row["status"], str) else "no_data"
         remaining = "—" if _na(row["remaining_poor"]) else f"{int(row['remaining_poor']):,}"
         incidence = "—" if _na(row["incidence"]) else f"{float(row['incidence']) * 100:.2f} %"
@@ -547,16 +551,24 @@ def _na(value) -> bool:
         return True
 
 
-def cover_figure(snapshot: Snapshot, *, title: str, text: Text, paper: str = "A4",
-                 orientation: str = "landscape", generated: datetime | None = None,
-                 page_label: str | None = None) -> Figure:
-    """The briefing pack's cover: title, the region's KPIs, an overview map of its children and a
-    table of them."""
+ROW_MM, HEADER_MM = 5.2, 12.4     # children table: row height, heading + column header (x scale)
+FOOTER_MM = 15.0                   # footer band (x scale); nothing else is drawn below it
+TABLE_GAP_MM = 8.0                 # between table columns (x scale)
+
+
+def cover_figures(snapshot: Snapshot, *, title: str, text: Text, paper: str = "A4",
+                  orientation: str = "landscape", generated: datetime | None = None) -> list[Figure]:
+    """The briefing pack's cover: title, the region's KPIs and legend, an overview map of its
+    children and the table of every child, continued on further pages when it does not fit
+    (nothing is drawn over the footer). Page numbers are added by `label_page`."""
+    rows = table_rows(snapshot, text)
     pw, ph = paper_size(paper, orientation)
     s = min(pw, ph) / 210.0
+    generated = generated or now()
     fig = Figure(figsize=(pw * MM, ph * MM))
+    fig.patch.set_facecolor("white")
     write = _Writer(s, text)
-    margin, footer = 10 * s, 15 * s
+    margin, footer = 10 * s, FOOTER_MM * s
     write(fig, 0.5, 1 - 14 * s / ph, title, 22, ha="center", va="top", weight="bold")
     write(fig, 0.5, 1 - 27 * s / ph, describe_view(snapshot, text), 9, ha="center", va="top",
           color="#444444")
@@ -565,47 +577,95 @@ def cover_figure(snapshot: Snapshot, *, title: str, text: Text, paper: str = "A4
     top = ph - 38 * s
     if orientation == "landscape":
         map_box = (margin, footer, pw * 0.42, top - footer)
-        right = (margin + pw * 0.42 + 8 * s, footer, pw - 2 * margin - pw * 0.42 - 8 * s, top - footer)
+        right = (margin + pw * 0.42 + 8 * s, footer + 2 * s, pw - 2 * margin - pw * 0.42 - 8 * s,
+                 top - footer - 2 * s)
     else:
-        map_box = (margin, ph * 0.45, pw - 2 * margin, top - ph * 0.45)
-        right = (margin, footer, pw - 2 * margin, ph * 0.45 - footer - 4 * s)
+        map_box = (margin, ph * 0.5, pw - 2 * margin, top - ph * 0.5)
+        right = (margin, footer + 2 * s, pw - 2 * margin, ph * 0.5 - footer - 6 * s)
     ax = fig.add_axes((map_box[0] / pw, map_box[1] / ph, map_box[2] / pw, map_box[3] / ph))
     result = draw_map(ax, snapshot, write, box_mm=(map_box[2], map_box[3]))
     panel = _panel_axes(fig, right, (pw, ph))
     width = right[2]
-    kpi_w = min(width, 80 * s)
-    y = _kpi_table(panel, write, snapshot.kpis, right[3], kpi_w, text("export.kpi"))
-    y = _children_table(panel, write, snapshot, text, y, width)
-    y = _legend(panel, write, snapshot, y, width, text)
+    half = (width - TABLE_GAP_MM * s) / 2
+    y_kpi = _kpi_table(panel, write, snapshot.kpis, right[3], half, text("export.kpi"))
+    y_legend = _legend(panel, write, snapshot, right[3], half, text, x0=half + TABLE_GAP_MM * s)
+    y = min(y_kpi, y_legend)
     notices = list(snapshot.notices)
     if result.labels_skipped:
         notices.append(text("export.labels_skipped", count=result.labels_skipped))
-    _notes(panel, write, notices, y, width)
-    _footer(fig, write, snapshot, text, (pw, ph), generated or now(), page_label)
-    return fig
-
-
-def _children_table(ax: Axes, write: _Writer, snapshot: Snapshot, text: Text, top: float,
-                    width: float) -> float:
-    s = write.scale
-    rows = table_rows(snapshot, text)
-    y = top
-    write(ax, 0, y, text("export.cover_children"), 10, va="top", weight="bold")
-    y -= 7 * s
-    columns = (0.0, 0.34, 0.62, 1.0)
-    header = (text("field.name"), text("field.status"), text("field.remaining_poor"), text("field.incidence"))
-    for i, label in enumerate(header):
-        write(ax, columns[i] * width, y - 2.6 * s, label, 8, va="center", ha="right" if i >= 2 else "left",
-              color="#444444")
-    y -= 5.4 * s
-    ax.plot([0, width], [y + 0.6 * s, y + 0.6 * s], color="#444444", linewidth=0.8 * s)
-    for name, status, remaining, incidence in rows:
-        if y < 12 * s:
+    missing = missing_glyphs([*write.strings, *(r[0] for r in rows)])
+    if missing:
+        notices.append(text("export.missing_glyphs", chars=" ".join(missing[:20])))
+    # the notes get their own band at the bottom of the panel; the table stops above it
+    size_em = width / (8.0 * s / PT_PER_MM) - 1.5
+    lines = sum(len(wrap("• " + n, size_em)) for n in notices)
+    notes_h = lines * 4.6 * s + (2 * s if lines else 0)
+    _notes(panel, write, notices, notes_h, width)
+    placed = _children_table(panel, write, rows, text, top=y, bottom=notes_h, width=width, columns=2,
+                             heading=text("export.cover_children"))
+    _footer(fig, write, snapshot, text, (pw, ph), generated, None)
+    pages = [fig]
+    rest = rows[placed:]
+    while rest:
+        page = Figure(figsize=(pw * MM, ph * MM))
+        page.patch.set_facecolor("white")
+        write_more = _Writer(s, text)
+        write_more(page, 0.5, 1 - 14 * s / ph, title, 17, ha="center", va="top", weight="bold")
+        if snapshot.demo:
+            _demo_badge(page, write_more, text, (pw, ph))
+        box = (margin, footer + 2 * s, pw - 2 * margin, ph - 30 * s - footer - 2 * s)
+        more = _panel_axes(page, box, (pw, ph))
+        placed = _children_table(more, write_more, rest, text, top=box[3], bottom=0.0, width=box[2],
+                                 columns=3 if orientation == "landscape" else 2,
+                                 heading=text("export.cover_children_more"))
+        _footer(page, write_more, snapshot, text, (pw, ph), generated, None)
+        write.strings.extend(write_more.strings)
+        pages.append(page)
+        if placed == 0:   # cannot happen with the fixed layout; never loop forever
             break
-        write(ax, 0, y - 2.6 * s, name, 8, va="center")
-        write(ax, columns[1] * width, y - 2.6 * s, status, 8, va="center")
-        write(ax, columns[2] * width, y - 2.6 * s, remaining, 8, va="center", ha="right")
-        write(ax, width, y - 2.6 * s, incidence, 8, va="center", ha="right")
-        y -= 5.2 * s
-        ax.plot([0, width], [y + 0.4 * s, y + 0.4 * s], color="#dddddd", linewidth=0.4 * s)
-    return y - 3 * s
+        rest = rest[placed:]
+    return pages
+
+
+def label_page(fig: Figure, label: str, *, paper: str, orientation: str, text: Text) -> None:
+    """Write the page number ('第 2 页，共 9 页') in the footer of a page made without one."""
+    pw, ph = paper_size(paper, orientation)
+    s = min(pw, ph) / 210.0
+    _Writer(s, text)(fig, 1 - 10 * s / pw, 4.5 * s / ph, label, 7.5, ha="right", va="center",
+                     color="#333333")
+
+
+def _children_table(ax: Axes, write: _Writer, rows: Sequence[tuple[str, str, str, str]], text: Text, *,
+                    top: float, bottom: float, width: float, columns: int, heading: str) -> int:
+    """As many `rows` as fit between `top` and `bottom` (mm, panel coordinates), in `columns`
+    side-by-side tables; returns how many were drawn."""
+    s = write.scale
+    row_h = ROW_MM * s
+    per_column = int((top - bottom - HEADER_MM * s) // row_h)
+    if per_column <= 0 or not rows:
+        return 0
+    write(ax, 0, top, heading, 10, va="top", weight="bold")
+    col_w = (width - (columns - 1) * TABLE_GAP_MM * s) / columns
+    stops = (0.0, 0.33, 0.75, 1.0)   # name, status (left); remaining, incidence (right-aligned)
+    header = (text("field.name"), text("field.status"), text("field.remaining_poor"), text("field.incidence"))
+    placed = 0
+    for c in range(columns):
+        chunk = rows[placed: placed + per_column]
+        if not chunk:
+            break
+        x0 = c * (col_w + TABLE_GAP_MM * s)
+        y = top - 7 * s
+        for i, label in enumerate(header):
+            x = x0 + stops[i] * col_w
+            write(ax, x, y - 2.6 * s, label, 7.5, va="center", ha="right" if i >= 2 else "left", color="#444444")
+        y -= 5.4 * s
+        ax.plot([x0, x0 + col_w], [y + 0.6 * s, y + 0.6 * s], color="#444444", linewidth=0.8 * s)
+        for name, status, remaining, incidence in chunk:
+            write(ax, x0, y - 2.6 * s, name, 8, va="center")
+            write(ax, x0 + stops[1] * col_w, y - 2.6 * s, status, 8, va="center")
+            write(ax, x0 + stops[2] * col_w, y - 2.6 * s, remaining, 8, va="center", ha="right")
+            write(ax, x0 + col_w, y - 2.6 * s, incidence, 8, va="center", ha="right")
+            y -= row_h
+            ax.plot([x0, x0 + col_w], [y + 0.4 * s, y + 0.4 * s], color="#dddddd", linewidth=0.4 * s)
+        placed += len(chunk)
+    return placed

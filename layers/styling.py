@@ -11,7 +11,7 @@ import pandas as pd
 from geo.aggregate import STATUSES
 from geo.classify import NO_DATA, classify
 from geo.disclosure import MONITORED_COLUMNS, is_small, small_label
-from layers.palette import NO_DATA_COLOR, STATUS_COLORS, ramp
+from layers.palette import CONTEXT_COLOR, NO_DATA_COLOR, STATUS_COLORS, ramp
 
 PERCENT_INDICATORS = ("incidence", "exit_rate")
 SUPPRESSED_INDICATORS = MONITORED_COLUMNS   # counts of monitored households (geo.disclosure)
@@ -43,6 +43,27 @@ def format_value(value: float, indicator: str, *, small_count: int = 0) -> str:
     return f"{value:,.0f}"
 
 
+def threshold_text(value: float, indicator: str) -> str:
+    """A policy threshold as written in policy texts: '3 %', '2,000'."""
+    if indicator in PERCENT_INDICATORS:
+        return f"{value * 100:g} %"
+    return f"{value:,.0f}"
+
+
+def policy_labels(indicator: str, lower: tuple[float, ...], upper: tuple[float, ...]) -> tuple[str, ...]:
+    """Labels of fixed policy classes: '0' or '≤ b0', 'a – b' (a inclusive), '≥ b_last'."""
+    labels = []
+    for i, (low, high) in enumerate(zip(lower, upper)):
+        if i == 0:
+            text = threshold_text(high, indicator)
+            labels.append(text if low == high else f"≤ {text}")
+        elif high == float("inf"):
+            labels.append(f"≥ {threshold_text(low, indicator)}")
+        else:
+            labels.append(f"{threshold_text(low, indicator)} – {threshold_text(high, indicator)}")
+    return tuple(labels)
+
+
 def style_status(rows: pd.DataFrame, *, status_labels: Mapping[str, str], title: str) -> Styled:
     """Categorical exit status; 'no_data' becomes the no-data class."""
     classes = [s for s in STATUSES if s != "no_data"]
@@ -57,6 +78,10 @@ def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str,
     """A metric classed with mapclassify; labels are value ranges (small monitored counts as '<5'
     when `small_count` is set: an export's legend)."""
     classes = classify(rows[indicator], method, indicator=indicator)
+    if method == "policy":
+        return Styled(classes.index, ramp(indicator, len(classes.upper)),
+                      policy_labels(indicator, classes.lower, classes.upper), classes.counts,
+                      classes.no_data, title)
     labels = []
     for lower, upper in zip(classes.lower, classes.upper):
         low = format_value(lower, indicator, small_count=small_count)
@@ -67,8 +92,18 @@ def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str,
 
 
 def style_view(rows: pd.DataFrame, indicator: str, method: str, *, status_labels: Mapping[str, str],
-               title: str, small_count: int = 0) -> Styled:
-    """Status colouring or metric classing, depending on the indicator."""
+               title: str, context_label: str = "", small_count: int = 0) -> Styled:
+    """Status colouring or metric classing, depending on the indicator. Rows with a true
+    `context` column (units a mode leaves out) are not classed: they get one neutral last class."""
+    context = rows["context"].fillna(False).astype(bool) if "context" in rows else pd.Series(False, index=rows.index)
+    shown = rows.loc[~context]
     if indicator == "status":
-        return style_status(rows, status_labels=status_labels, title=title)
-    return style_metric(rows, indicator, method, title=title, small_count=small_count)
+        styled = style_status(shown, status_labels=status_labels, title=title)
+    else:
+        styled = style_metric(shown, indicator, method, title=title, small_count=small_count)
+    if not context.any():
+        return styled
+    index = pd.Series(len(styled.colors), index=rows.index, dtype="int64")
+    index[~context] = styled.index
+    return Styled(index, (*styled.colors, CONTEXT_COLOR), (*styled.labels, context_label),
+                  (*styled.counts, int(context.sum())), styled.no_data, title)

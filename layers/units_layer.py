@@ -40,15 +40,25 @@ def _cell(value: object) -> object:
 def features_json(units: gpd.GeoDataFrame, classes: pd.Series, fields: Sequence[pd.Series],
                   flags: pd.Series | None = None) -> str:
     """Script-safe GeoJSON FeatureCollection text: per feature its code, class index `k`
-    (-1 = no data), display values `v` and flag `f`. Expects EPSG:4326; inputs share units' index."""
+    (-1 = no data), display values `v`, a name anchor `lp` ([lat, lon] inside the polygon) and
+    flag `f` (`flags`: bool, or the text saying what is
+    wrong, '' for none). Expects EPSG:4326; inputs share units' index."""
     if units.crs is None or units.crs.to_epsg() != 4326:
         raise ValueError("units layer expects EPSG:4326")
     geometries = shapely.to_geojson(units.geometry.values)
+    inside = shapely.point_on_surface(units.geometry.values)  # name anchors, always inside
+    xs, ys = shapely.get_x(inside), shapely.get_y(inside)
     parts = []
     for position, index in enumerate(units.index):
         props = {CODE: str(units.at[index, CODE]), "k": int(classes.at[index]),
                  "v": [_cell(column.at[index]) for column in fields]}
-        if flags is not None and bool(flags.at[index]):
+        if xs[position] == xs[position]:
+            props["lp"] = [round(float(ys[position]), 5), round(float(xs[position]), 5)]
+        flag = flags.at[index] if flags is not None else None
+        if isinstance(flag, str):
+            if flag:
+                props["f"] = flag        # what is wrong, shown in the tooltip
+        elif flag is not None and flag is not pd.NA and bool(flag):
             props["f"] = 1
         parts.append('{"type":"Feature","properties":' + script_safe_json(props)
                      + ',"geometry":' + geometries[position] + "}")
@@ -60,11 +70,14 @@ class LegendSpec:
     title: str
     items: tuple[tuple[str, str], ...]   # (colour, label)
     no_data: tuple[str, str] | None = None
+    outline: tuple[str, str] | None = None   # (colour, label) of the consistency-flag outline
 
     def to_json(self) -> dict:
         items = [{"color": _color(c), "label": label} for c, label in self.items]
         if self.no_data:
             items.append({"color": _color(self.no_data[0]), "label": self.no_data[1], "nodata": True})
+        if self.outline:
+            items.append({"color": _color(self.outline[0]), "label": self.outline[1], "outline": True})
         return {"title": self.title, "items": items}
 
 
@@ -99,7 +112,8 @@ var {{ this.get_name() }} = portalUnits({{ this.data }}, {{ this.options }}).add
 
     def __init__(self, data: str, *, style: LayerStyle, fields: Sequence[str],
                  legend: LegendSpec | None = None, flag_text: str | None = None,
-                 selected: str | None = None, fit: bool = True):
+                 selected: str | None = None, fit: bool = True, fit_key: str | None = None,
+                 names_on_map: bool = False):
         super().__init__()
         self._name = "UnitsLayer"
         self.data = data
@@ -109,7 +123,8 @@ var {{ this.get_name() }} = portalUnits({{ this.data }}, {{ this.options }}).add
             "fields": list(fields), "line": _color(style.line), "weight": style.weight,
             "fillOpacity": style.fill_opacity, "flagColor": _color(style.flag_color),
             "flagWeight": style.flag_weight, "selectedColor": _color(style.selected_color),
-            "selected": selected, "flagText": flag_text, "fit": fit,
+            "selected": selected, "flagText": flag_text, "fit": fit, "fitKey": fit_key,
+            "names": names_on_map,
             "legend": legend.to_json() if legend else None,
         }
         self.options = script_safe_json(options)
@@ -117,10 +132,14 @@ var {{ this.get_name() }} = portalUnits({{ this.data }}, {{ this.options }}).add
 
 def units_group(data: str, *, name: str, style: LayerStyle, fields: Sequence[str],
                 legend: LegendSpec | None = None, flag_text: str | None = None,
-                selected: str | None = None, fit: bool = True) -> folium.FeatureGroup:
+                selected: str | None = None, fit: bool = True, fit_key: str | None = None,
+                names_on_map: bool = False) -> folium.FeatureGroup:
     """A FeatureGroup holding one UnitsLayer (usable as st_folium's feature_group_to_add);
-    `fit` makes the map fit the layer each time it is added (i.e. for every new view)."""
+    `fit` makes the map fit the layer when it is added and `fit_key` (if given) differs from the
+    extent the map was last fitted to; `names_on_map` draws unit names (first tooltip field)
+    where they fit without overlapping."""
     group = folium.FeatureGroup(name=name)
     group.add_child(UnitsLayer(data, style=style, fields=fields, legend=legend,
-                               flag_text=flag_text, selected=selected, fit=fit))
+                               flag_text=flag_text, selected=selected, fit=fit, fit_key=fit_key,
+                               names_on_map=names_on_map))
     return group

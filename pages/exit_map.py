@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.view import drill, focus, search_units
+from geo.view import drill, focus, page_of, region_prefix, search_units
 from ui import auth, maps
+from ui.maps import region_label
 from ui.export import export_panel
+from ui.info import info_panel
+from ui.layout import column_widths, page_header, url_notice
+from ui.ranking import ranking_panel
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -14,13 +18,12 @@ from ui.text import t
 setup_page("nav.exit_map")
 data = load_bundle()
 state = ViewState("exit")
-problems = state.start(data.units)
+problems = state.start(data.units, default_year=maps.default_year())
 view = state.sidebar(data.units)
 state.publish(view)
 
-st.title(t("exit.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+export_slot = page_header(t("exit.title_year", region=region_label(view.region, data.units), year=view.year))
+url_notice(problems)
 
 state.breadcrumb(view, data.units)
 
@@ -30,27 +33,46 @@ with st.expander(t("exit.search")):
     if query and not hits:
         st.info(t("exit.search_none"))
     if hits:
-        labels = dict(hits)
-        pick = st.selectbox(t("exit.search_results", count=len(hits)), list(labels), key="exit.pick",
+        pages = page_of(hits, 1)[1]
+        number = 1
+        if pages > 1:
+            number = st.number_input(t("exit.search_page", pages=pages), 1, pages, 1, key="exit.search_page")
+        shown, _ = page_of(hits, int(number))
+        labels = dict(shown)
+        pick = st.selectbox(t("exit.search_results", count=len(hits), page=int(number), pages=pages),
+                            list(labels), key="exit.pick", placeholder=t("filter.choose"),
                             format_func=lambda c: f"{labels[c]}（{c}）")
-        if st.button(t("exit.search_go"), key="exit.go"):
+        if st.button(t("exit.search_go"), key="exit.go") and pick:
             state.go(focus(view, pick))
 
 prepared = maps.prepare(view)
 st.caption(t("exit.click_hint"))
-if not len(prepared.rows):
-    st.info(t("exit.empty"))
+notices = st.container()   # always there, so the map keeps its place (and its iframe) in the page
+if not int((~prepared.rows["context"]).sum()):
+    notices.info(t("exit.empty"))
 flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:
-    st.warning(t("exit.flag_count", count=flagged))
+    notices.warning(t("exit.flag_count", count=flagged))
 
-clicked = state.map(maps.layer(prepared, view))
+map_column, side = st.columns([3, 1.25])
+with map_column:
+    clicked = state.map(maps.layer(prepared, view))
+with side:
+    if view.selected:   # the clicked village (or a search hit): its info panel
+        if info_panel(view.selected, view.year, key="exit.info"):
+            state.go(drill(view, view.selected))
+    elif view.level in ("county", "township"):
+        clicked = ranking_panel(view.year, view.level, region_prefix(view.region), key="exit.ranking") or clicked
+    elif view.region != "all":
+        info_panel(view.region, view.year, key="exit.info")
 if clicked in set(prepared.rows["code"]):
     state.go(drill(view, clicked))
 
-table = maps.view_table(prepared, data.units)
+table = maps.view_table(prepared, data.units, view.indicator)
 st.subheader(t("exit.table_title", count=len(table)))
-st.dataframe(table, hide_index=True, width="stretch", key="exit.table")
+st.dataframe(table, hide_index=True, width="stretch", key="exit.table",
+             column_config=column_widths(table, medium=[t("field.name"), t("field.parent")],
+                                         large=[t("field.flag")]))
 if auth.allowed("export"):
     csv_bytes, xlsx_bytes = maps.downloads(view)
     name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
@@ -60,4 +82,4 @@ if auth.allowed("export"):
     right.download_button(t("exit.download_xlsx"), xlsx_bytes, f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key="exit.xlsx", on_click=auth.log_export, args=("xlsx", f"{name}.xlsx"))
-export_panel(view)
+export_panel(view, container=export_slot)

@@ -12,6 +12,7 @@ from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_js
 from ui import maps
 from ui import pages_support as ps
 from ui.export import export_panel, relocation_overlay
+from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import TEXT, group, t
@@ -24,7 +25,7 @@ data = load_bundle()
 state = ViewState(PAGE)
 s = st.session_state
 url = {name: ps.first_run_param(state, name) for name in ("stage", "occ", "support", "km", "exit")}
-problems = state.start(data.units)
+problems = state.start(data.units, default_year=maps.default_year())
 extra, bad = parse_page_params(url, {"stage": ("list", SITE_STAGES), "occ": ("int", 1, 100),
                                      "support": ("flag",), "km": ("float", 0.5, 50.0), "exit": ("flag",)})
 problems += bad
@@ -39,7 +40,7 @@ sb = st.sidebar
 sb.divider()
 sb.subheader(t("reloc.filters"))
 stage_filter = sb.multiselect(t("reloc.stage"), list(SITE_STAGES), key=state.key("stages"),
-                              placeholder=t("filter.all"),
+                              placeholder=t("filter.all"), select_all=False,
                               format_func=lambda v: t(f"stage.{v}"))
 occ_on = sb.toggle(t("reloc.occupancy_on"), key=state.key("occ_on"))
 occ = sb.slider(t("reloc.occupancy_below"), 5, 100, DEFAULT_OCC, 5, key=state.key("occ"), disabled=not occ_on)
@@ -47,13 +48,12 @@ lacking = sb.toggle(t("reloc.lacking_support"), key=state.key("support"))
 limit_km = sb.slider(t("reloc.distance"), 0.5, 50.0, DEFAULT_KM, 0.5, key=state.key("km"),
                      help=t("reloc.distance_help"))
 exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
-ps.publish(view, {"stage": ",".join(stage_filter), "occ": str(occ) if occ_on else "",
+state.publish(view, {"stage": ",".join(stage_filter), "occ": str(occ) if occ_on else "",
                   "support": "1" if lacking else "", "km": f"{limit_km:g}" if limit_km != DEFAULT_KM else "",
-                  "exit": "1" if exit_layer else ""})
+                  "exit": "1" if exit_layer else ""}, drop=("indicator", "classing", "mode"))
 
-st.title(t("reloc.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+export_slot = page_header(t("reloc.title_year", region=maps.region_label(view.region, data.units), year=view.year))
+url_notice(problems)
 state.breadcrumb(view, data.units)
 
 every = ps.sites(view.year)
@@ -94,11 +94,12 @@ if exit_layer:
 groups.append(sites_group(site_data, name=t("layer.sites"), fields=list(fields), legend=legend))
 
 st.caption(t("reloc.click_hint") + t("layer.control_hint"))
+notices = st.container()   # always there, so the map keeps its place (and its iframe) in the page
 if not len(shown):
-    st.info(t("reloc.empty"))
+    notices.info(t("reloc.empty"))
 hidden = int((~shown["drawable"]).sum())
 if hidden:
-    st.warning(t("reloc.not_drawn", count=hidden))
+    notices.warning(t("reloc.not_drawn", count=hidden))
 clicked = state.map(groups, layer_control=ps.layer_control())
 if clicked in set(prepared.rows["code"]):
     state.go(drill(view, clicked))
@@ -117,7 +118,7 @@ if len(issues):
 else:
     st.success(t("reloc.quality_none"))
 
-export_panel(view, key="relocation.export", pack=False, overlay=relocation_overlay(
+export_panel(view, key="relocation.export", pack=False, container=export_slot, overlay=relocation_overlay(
     drawn=drawn, flags=flags, largest=largest, legend=legend, kpis=kpi_rows, stages=stage_filter,
     occupancy=occ if occ_on else None, lacking=bool(lacking), limit_km=limit_km, exit_layer=exit_layer,
     groups=groups))

@@ -8,12 +8,13 @@ import streamlit as st
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
 from geo.view import focus, parse_page_params, region_prefix
-from layers.service_layer import GAP_COLORS, HAS_COLOR, LACKS_COLOR, MAX_GAP_CLASS, class_layer
+from layers.service_layer import MAX_GAP_CLASS
 from layers.snapshot import identity_name
 from ui import cache, maps
 from ui import pages_support as ps
 from ui.escape import md_escape
 from ui.export import export_panel, services_overlay
+from ui.layout import column_widths, page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -25,7 +26,7 @@ data = load_bundle()
 state = ViewState(PAGE)
 s = st.session_state
 url = {name: ps.first_run_param(state, name) for name in ("layers", "sort", "exit")}
-problems = state.start(data.units)
+problems = state.start(data.units, default_year=maps.default_year())
 extra, bad = parse_page_params(url, {"layers": ("list", ITEMS), "sort": ("choice", TODO_SORTS), "exit": ("flag",)})
 problems += bad
 for name, key in (("layers", "layers"), ("sort", "sort"), ("exit", "exit_layer")):
@@ -36,15 +37,15 @@ view = ps.region_sidebar(state, data.units, fixed_level="village")
 sb = st.sidebar
 sb.divider()
 chosen = sb.multiselect(t("svc.layers"), list(ITEMS), key=state.key("layers"), placeholder=t("filter.none"),
+                        select_all=False,
                         format_func=ps.item_label, help=t("svc.layers_help"))
 exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
 sort = s.get(state.key("sort"), TODO_SORTS[0])
-ps.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS[0] else "",
-                  "exit": "1" if exit_layer else ""})
+state.publish(view, {"layers": ",".join(chosen), "sort": sort if sort != TODO_SORTS[0] else "",
+                  "exit": "1" if exit_layer else ""}, drop=("indicator", "classing", "mode"))
 
-st.title(t("svc.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+export_slot = page_header(t("svc.title_year", region=maps.region_label(view.region, data.units), year=view.year))
+url_notice(problems)
 state.breadcrumb(view, data.units, fixed_level="village")
 
 prefix = region_prefix(view.region)
@@ -59,16 +60,9 @@ count_format = t("legend.count", label="{label}", count="{count}")
 groups = []
 if exit_layer:
     groups.append(maps.layer(maps.prepare(view), view))
-classes, gap_data, labels, bounds = ps.village_layer(view.year, view.region, None)
 gap_labels = [t("svc.gap_class", count=n) for n in range(MAX_GAP_CLASS)] + [
     t("svc.gap_class_max", count=MAX_GAP_CLASS)]
-groups.append(class_layer(gap_data, classes, GAP_COLORS, gap_labels, name=t("svc.gap_layer"), fields=labels,
-                          count_format=count_format, no_data_label=t("status.no_data"), selected=view.selected))
-for item in chosen:
-    item_classes, item_data, item_labels, _ = ps.village_layer(view.year, view.region, item)
-    groups.append(class_layer(item_data, item_classes, (HAS_COLOR, LACKS_COLOR), (t("svc.has"), t("svc.lacks")),
-                              name=ps.item_label(item), fields=item_labels, count_format=count_format,
-                              no_data_label=t("common.unknown"), selected=view.selected))
+groups.append(ps.service_group(view, chosen, gap_labels, count_format))
 
 st.caption(t("svc.click_hint") + t("layer.control_hint"))
 clicked = state.map(groups, layer_control=ps.layer_control())
@@ -116,7 +110,9 @@ if len(todo):
         t("svc.compliance"): todo["compliant"].map(lambda c: t("svc.compliant") if c is True else t("svc.not_compliant")),
         t("svc.reasons"): todo["reasons"].map(ps.reasons_text),
     })
-    st.dataframe(table, hide_index=True, width="stretch", key=state.key("todo"))
+    st.dataframe(table, hide_index=True, width="stretch", key=state.key("todo"),
+                 column_config=column_widths(table, medium=[t("field.name"), t("svc.missing")],
+                                             large=[t("svc.reasons")]))
     ps.download_buttons(table, t("svc.file_todo", region=region_name, year=view.year), key=state.key("download"),
                         code_columns=[t("field.code")], sheet=t("svc.title"))
 else:
@@ -142,6 +138,6 @@ with right:
         t("svc.reasons"): counties["reasons"].map(ps.reasons_text),
     }), hide_index=True, width="stretch", key=state.key("counties"))
 
-export_panel(view, key="services.export", pack=False, overlay=services_overlay(
+export_panel(view, key="services.export", pack=False, container=export_slot, overlay=services_overlay(
     villages=villages, kpis=kpis, labels=gap_labels, items=chosen, item_label=ps.item_label,
     groups=groups))

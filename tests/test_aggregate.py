@@ -110,3 +110,19 @@ def test_township_and_county_standard(data):
     assert reasons[1][0] == "township_fails" and reasons[1][1]["township"] == "三汇镇"
     f19 = unit_figures(data.units, data.exit_status, 2019)
     assert by_code(county_compliance(f19, data.services, 2019)).at[tiny.COUNTY, "compliant"]
+
+
+def test_progress_ranking_with_rank_change():
+    """Issue 12: counties ranked by progress with the change of rank since the previous year."""
+    import pandas as pd
+
+    from geo.ranking import progress_ranking
+
+    def frame(rates):
+        return pd.DataFrame({"code": ["A", "B", "C"], "name": ["a", "b", "c"], "level": ["county"] * 3,
+                             "exit_rate": rates, "remaining_poor": [10, 20, 30]})
+
+    now = progress_ranking(frame([0.9, 0.5, 0.95]), frame([0.2, 0.6, 0.1]), level="county")
+    assert list(now["code"]) == ["C", "A", "B"] and list(now["rank"]) == [1, 2, 3]
+    assert list(now["rank_change"]) == [2, 0, -2]
+    assert progress_ranking(frame([0.1, 0.1, None]), None, level="county")["rank_change"].isna().all()

@@ -54,7 +54,7 @@ def test_payload_sends_only_needed_properties(data):
     match = re.search(r"portalUnits\((\{\"type\":\"FeatureCollection\".*?\]\}), (\{.*?\})\)\.addTo", html)
     collection = json.loads(match.group(1))
     props = collection["features"][0]["properties"]
-    assert set(props) <= {"code", "k", "v", "f"}
+    assert set(props) <= {"code", "k", "v", "f", "lp"}   # lp: name anchor
     assert len(collection["features"]) == 4
     options = json.loads(match.group(2))
     assert options["legend"]["items"][0]["label"] == "未退出（1）"
@@ -75,7 +75,7 @@ def test_status_counts_and_metric_labels(data):
     styled = style_status(villages, status_labels=STATUS_LABELS, title="t")
     assert styled.counts == (1, 0, 1, 2) and styled.no_data == 0
     metric = style_metric(villages, "incidence", "policy", title="发生率")
-    assert metric.labels[0] == "0.00 %" and metric.counts == (1, 2, 0, 1)  # policy keeps empty classes
+    assert metric.labels[0] == "0 %" and len(metric.counts) == 5 and sum(metric.counts) == 4  # fixed classes
     assert format_value(0.0367, "incidence") == "3.67 %" and format_value(199800, "remaining_poor") == "199,800"
 
 
@@ -97,3 +97,34 @@ def test_base_map_constant_script():
     b = strip(base_map((106.6, 30.3, 108.6, 32.4)).get_root().render())
     assert a == b
     assert isinstance(base_map((0, 0, 1, 1)), folium.Map)
+
+
+def test_new_mode_keeps_other_units_as_uncounted_context(data):
+    """Issue 12: in 当年新退出 mode the other units stay on the map in a neutral context class."""
+    from layers.palette import CONTEXT_COLOR, STATUS_COLORS
+    from layers.snapshot import prepare_snapshot
+    from geo.view import View
+
+    snap = prepare_snapshot(data, View(level="village", mode="new", year=2019), lambda k, **p: k,
+                            demo=True, source="")
+    context = snap.shapes["context"].astype(bool)
+    assert context.any() and (~context).sum() == snap.shown >= 1
+    assert snap.styled.colors[-1] == CONTEXT_COLOR and snap.styled.labels[-1] == "legend.context"
+    assert snap.styled.counts[-1] == int(context.sum())
+    assert set(snap.styled.index[context]) == {len(snap.styled.colors) - 1}
+    assert STATUS_COLORS["non_poor"] not in ("#d9d9d9", "#dddddd", STATUS_COLORS["no_data"])
+
+
+def test_optional_basemap_from_the_tile_url_setting():
+    """Issue 12: a basemap only when `tile_url` is set, with its attribution; GCJ-02 named."""
+    from layers.base import base_map, shifted_source, with_basemap
+
+    plain = base_map((107.0, 30.5, 108.5, 32.0)).get_root().render()
+    assert "tileLayer" not in plain
+    url = "http://tiles.intranet.example/vec_c/{z}/{x}/{y}.png"
+    html = with_basemap(base_map((107.0, 30.5, 108.5, 32.0)), url, "天地图 政务版").get_root().render()
+    import json
+    assert "tiles.intranet.example" in html
+    assert "天地图 政务版" in html or json.dumps("天地图 政务版")[1:-1] in html
+    assert shifted_source("https://webrd01.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}")
+    assert not shifted_source(url)

@@ -44,7 +44,7 @@ def test_county_pack_has_cover_and_one_page_per_township(bundle):
     assert pdf_pages(pack.pdf) == 3
     with zipfile.ZipFile(io.BytesIO(pack.zip)) as archive:
         names = archive.namelist()
-        assert names == ["00_cover.png", f"01_{tiny.TOWNS[0]}.png", f"02_{tiny.TOWNS[1]}.png"]
+        assert names == ["00_封面.png", f"01_{tiny.TOWNS[0]}_静边镇.png", f"02_{tiny.TOWNS[1]}_三汇镇.png"]
         assert Image.open(io.BytesIO(archive.read(names[1]))).size == (701, 496)   # A4 at 60 dpi
     assert calls == [(0, 3, t("export.cover")), (1, 3, "静边镇"), (2, 3, "三汇镇"), (3, 3, "")]
     text = subprocess.run(["pdftotext", "-", "-"], input=pack.pdf, capture_output=True,
@@ -90,3 +90,66 @@ def test_command_line_runs_as_a_module(folder, tmp_path):
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert pdf_pages(out.read_bytes()) == 2
+
+
+def _text_boxes(fig):
+    """(text, bbox in figure pixels) of every non-empty text of a page."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    return [(a.get_text(), a.get_window_extent(renderer), a.axes) for a in fig.findobj(Text)
+            if a.get_text() and a.get_visible()]
+
+
+@pytest.mark.parametrize("paper", ["A4", "A3"])
+@pytest.mark.parametrize("orientation", ["landscape", "portrait"])
+@pytest.mark.parametrize("children", [7, 41, 80])
+def test_cover_lists_every_child_within_the_page_and_above_the_footer(bundle, paper, orientation, children):
+    """Issue 12: the cover overflowed (11 of 41 townships on A3 portrait, legend over the footer).
+    Every child is listed once, continued on further pages; no text leaves the page or enters the
+    footer band except the footer's own lines."""
+    from dataclasses import replace as dc_replace
+
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import box
+
+    from geo.view import View
+    from layers.snapshot import prepare_snapshot
+    from layers.static_map import FOOTER_MM, MM, cover_figures, label_page, paper_size
+
+    snap = prepare_snapshot(bundle, View(level="township", region=tiny.COUNTY, year=2018), t, demo=True,
+                            source="tiny")
+    base = snap.shapes.iloc[[0]]
+    rows = pd.concat([base] * children, ignore_index=True)
+    rows["name"] = [f"第{i:02d}号测试乡镇" for i in range(children)]
+    rows["code"] = [f"5117251{i:02d}000" for i in range(children)]
+    rows["geometry"] = [box(107 + i * 0.01, 30.8, 107.009 + i * 0.01, 30.81) for i in range(children)]
+    shapes = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    styled = dc_replace(snap.styled, index=pd.Series([0] * children, index=shapes.index))
+    snap = dc_replace(snap, shapes=shapes, styled=styled)
+    pages = cover_figures(snap, title="封面", text=t, paper=paper, orientation=orientation)
+    for number, fig in enumerate(pages, start=1):
+        label_page(fig, t("export.page", page=number, pages=len(pages)), paper=paper,
+                   orientation=orientation, text=t)
+    listed = []
+    pw, ph = paper_size(paper, orientation)
+    s = min(pw, ph) / 210.0
+    for fig in pages:
+        width, height = fig.get_size_inches() * fig.dpi
+        footer_top = FOOTER_MM * s * MM * fig.dpi
+        footer_lines = {t("export.source", source="tiny"), t("demo.notice")}
+        map_axes = fig.axes[0] if fig is pages[0] else None   # names drawn on the map are not the table
+        for text, bbox, axes in _text_boxes(fig):
+            assert bbox.x0 >= -1 and bbox.x1 <= width + 1 and bbox.y0 >= -1 and bbox.y1 <= height + 1, text
+            in_footer = text in footer_lines or text.startswith("生成时间") or text.startswith("第 ")
+            if not in_footer:
+                assert bbox.y0 >= footer_top - 1, (text, bbox.y0, footer_top)
+            if text.startswith("第") and text.endswith("号测试乡镇") and axes is not map_axes:
+                listed.append(text)
+        page_labels = [x for x, _, _ in _text_boxes(fig) if "共" in x and x.startswith("第 ")]
+        assert len(page_labels) == 1   # "共 N 页" once per page
+    assert sorted(listed) == sorted(rows["name"])       # every child, exactly once
+    assert (len(pages) > 1) == (children > 24)

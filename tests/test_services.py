@@ -100,3 +100,15 @@ def test_service_layers_render_offline_and_escaped(data):
     assert "<img src=x onerror" not in html and external_urls(html) == []
     assert "1（2）" in html  # two villages with one gap in the legend
     assert "缺（1）" in html
+
+
+def test_several_chosen_services_make_one_layer_of_lacking_counts():
+    """Issue 12: stacked per-service layers hid each other; one layer counts what is lacking."""
+    import pandas as pd
+
+    from layers.service_layer import lacking_classes, lacking_colors
+
+    frame = pd.DataFrame({"road": pd.array([True, False, False, None], dtype="boolean"),
+                          "clinic": pd.array([True, True, False, None], dtype="boolean")})
+    assert list(lacking_classes(frame, ["road", "clinic"])) == [0, 1, 2, -1]
+    assert len(lacking_colors(2)) == 3 and len(set(lacking_colors(6))) >= 4

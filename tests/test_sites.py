@@ -161,3 +161,33 @@ def test_marker_layer_is_script_safe_and_offline(data):
     markers = json.loads(re.search(r"portalSites\((\[.*?\]), \{", html).group(1))
     assert [m["id"] for m in markers] == list(drawn["site_id"])
     assert set(markers[0]) <= {"id", "lat", "lon", "r", "k", "f", "v"}
+
+
+def test_sites_as_of_a_year_follow_start_and_completion_years():
+    """Issue 12: the relocation page's year changes stages and movers (data/README.md: sites
+    carry start_year and completion_year)."""
+    import pandas as pd
+
+    from geo.sites import sites_as_of
+
+    sites = pd.DataFrame({
+        "site_id": ["a", "b", "c", "d"],
+        "stage": pd.Series(["occupied", "completed", "building", "not_started"], dtype="string"),
+        "start_year": pd.Series([2016, 2017, 2018, None], dtype="Int64"),
+        "completion_year": pd.Series([2017, 2019, None, None], dtype="Int64"),
+        "moved_households": pd.Series([10, 0, 0, 0], dtype="Int64"),
+        "moved_persons": pd.Series([40, 0, 0, 0], dtype="Int64"),
+        "jobs_found": pd.Series([5, None, None, None], dtype="Int64"),
+    })
+    assert list(sites_as_of(sites, 2015)["stage"]) == ["not_started"] * 4
+    y2016 = sites_as_of(sites, 2016)
+    assert list(y2016["stage"]) == ["building", "not_started", "not_started", "not_started"]
+    assert y2016["moved_households"].sum() == 0 and y2016["jobs_found"].isna().all()
+    y2017 = sites_as_of(sites, 2017)
+    assert list(y2017["stage"]) == ["occupied", "building", "not_started", "not_started"]
+    assert y2017["moved_persons"].sum() == 40 and y2017["jobs_found"].iloc[0] == 5
+    assert list(sites_as_of(sites, 2020)["stage"]) == list(sites["stage"])
+    assert list(sites["stage"]) == ["occupied", "completed", "building", "not_started"]  # input unchanged
+    unknown = sites.assign(start_year=pd.Series([None] * 4, dtype="Int64"),
+                           completion_year=pd.Series([None] * 4, dtype="Int64"))
+    assert list(sites_as_of(unknown, 2014)["stage"]) == list(sites["stage"])   # empty years hide nothing

@@ -1,4 +1,7 @@
 """View state: URL round trips, bad query strings, drill-down, breadcrumbs, search."""
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from geo.aggregate import unit_figures
@@ -109,6 +112,28 @@ def test_consistency_flags(data):
     assert consistency_flags(g).notna().sum() == 1
 
 
+def test_consistency_flags_lacking_item_and_late_exit(data):
+    """Issue 12: a village 出列 without a 五有 item in its exit year, and an exit later than
+    planned, are flagged, with the missing items named."""
+    from geo.consistency import flag_keys
+    village = tiny.VILLAGES[0]
+    services = data.services.copy()
+    exit_year = int(data.exit_status.loc[(data.exit_status["code"] == village)
+                                         & data.exit_status["actual_exit_year"].notna(), "actual_exit_year"].min())
+    at_exit = (services["code"] == village) & (services["year"] == exit_year)
+    assert at_exit.any()
+    services.loc[at_exit, "clinic"] = False
+    services.loc[at_exit, "road"] = False
+    f = unit_figures(data.units, data.exit_status, exit_year).set_index("code")
+    flags = consistency_flags(f, services)
+    assert flag_keys(flags[village]) == [("village_lacks_item", ("clinic", "road"))]
+    assert consistency_flags(f, data.services).get(village) is pd.NA
+    rows = data.exit_status.copy()
+    rows.loc[rows["code"] == village, "planned_exit_year"] = exit_year - 1
+    late = consistency_flags(unit_figures(data.units, rows, exit_year).set_index("code"), data.services)
+    assert flag_keys(late[village]) == [("exit_late", ())]
+
+
 def test_page_params_parse_and_name_bad_values():
     from geo.view import parse_page_params
     spec = {"stage": ("list", ("building", "occupied")), "sort": ("choice", ("gaps", "poor")),
@@ -121,3 +146,17 @@ def test_page_params_parse_and_name_bad_values():
                                        "km": "nan"}, spec)
     assert bad == {} and problems == ["stage", "sort", "exit", "occ", "km"]
     assert parse_page_params({}, spec) == ({}, [])
+
+
+def test_rare_glyph_is_displayed_by_its_substitute_and_found_by_either_form():
+    """Issue 12: 𰝟渡镇 (CJK Ext. G, U+3075F) was a box in tables and PDFs."""
+    from geo.glyphs import SUBSTITUTES
+    from geo.read import read_bundle
+    from layers.static_map import missing_glyphs
+
+    units = read_bundle(Path(__file__).resolve().parent.parent / "data" / "demo").units
+    name = units.set_index("code").at["511725113000", "name"]
+    assert name == "鲜渡镇" and not missing_glyphs([name])
+    assert all(not missing_glyphs([v]) for v in SUBSTITUTES.values())
+    assert search_units(units, "\U0003075F渡")[0][0] == "511725113000"
+    assert search_units(units, "鲜渡")[0][0] == "511725113000"

@@ -60,14 +60,15 @@ Overlay = Callable[[Snapshot], Snapshot]
 
 
 def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = None,
-                 pack: bool = True) -> None:
+                 pack: bool = True, container=None) -> None:
     """Export of `view` as PNG/PDF/HTML, and the briefing pack of its region. `overlay` turns
     the exit-progress snapshot into what another page shows (relocation_overlay,
-    services_overlay); pages without the exit-status map pass pack=False."""
+    services_overlay); pages without the exit-status map pass pack=False. `container` (e.g. the
+    print button's popover at the top of the page) holds the panel instead of an expander."""
     s = st.session_state
     if not auth.allowed("export"):
         return
-    with st.expander(t("export.heading")):
+    with container if container is not None else st.expander(t("export.heading")):
         shot = snapshot(view)
         if overlay is not None:
             shot = overlay(shot)
@@ -80,7 +81,7 @@ def export_panel(view: View, *, key: str = "export", overlay: Overlay | None = N
         left, middle, right = st.columns(3)
         fmt = left.radio(t("export.format"), FORMATS, key=f"{key}.format",
                          format_func=lambda f: t(f"export.format.{f}"))
-        paper = middle.selectbox(t("export.paper"), list(PAPERS), key=f"{key}.paper",
+        paper = middle.selectbox(t("export.paper"), list(PAPERS), key=f"{key}.paper", placeholder=t("filter.choose"),
                                  disabled=fmt == "html")
         orientation = right.radio(t("export.orientation"), ORIENTATIONS, key=f"{key}.orientation",
                                   format_func=lambda o: t(f"export.orientation.{o}"), disabled=fmt == "html")
@@ -170,14 +171,16 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         bar = st.progress(0.0)
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.progress(done / total, text=t("export.pack_progress", done=min(done + 1, total), total=total,
-                                              name=md_escape(label)) if label else t("export.pack_done", pages=total))
+            if label:
+                bar.progress(done / total, text=t("export.pack_progress", done=min(done + 1, total),
+                                                  total=total, name=md_escape(label)))
 
         folder = cache.data_folder()
         kinds = cache.demo_kinds(folder)
         pack = build_pack(data, region, text=t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                           year=view.year, indicator=view.indicator, classing=view.classing, paper=paper,
                           orientation=orientation, progress=progress)
+        bar.empty()   # the success message below says "共 N 页" once
         s[f"{key}.pack_file"] = (wanted, pack)
     made = s.get(f"{key}.pack_file")
     if made and made[0] == wanted:

@@ -11,16 +11,18 @@ import streamlit as st
 
 from geo import settings
 from geo.codes import code_level
+from geo.consistency import flag_keys
 from geo.disclosure import suppress_counts
 from geo.schema import CODE, NAME, PARENT
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import ROOT, View
-from layers.base import base_map
-from layers.snapshot import prepare_snapshot, tooltip_fields
+from geo.view import ROOT, View, latest_open_year
+from layers.base import base_map, shifted_source, with_basemap
+from layers.snapshot import identity_name, prepare_snapshot, tooltip_fields
 from layers.styling import Styled
 from layers.units_layer import features_json
 from layers.view_layer import view_group
 from ui import cache
+from ui.escape import md_escape
 from ui.text import group, t
 
 MAP_HEIGHT = 600
@@ -48,8 +50,19 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
                                 small_count=0)   # the live map; exports and downloads suppress
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)
-    data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].notna())
+    data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].map(flag_text))
     return Prepared(rows, snapshot.styled, data, tuple(fields.keys()), snapshot.bounds)
+
+
+def flag_text(flag: object) -> str:
+    """What is wrong with a unit, in words ('' when consistent)."""
+    words = []
+    for key, items in flag_keys(flag):
+        if items:
+            words.append(t(f"flag.{key}", items="、".join(t(f"svc.item.{i}") for i in items)))
+        else:
+            words.append(t(f"flag.{key}"))
+    return "；".join(words)
 
 
 def prepare(view: View) -> Prepared:
@@ -62,7 +75,19 @@ def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
     return view_group(prepared.data, prepared.styled, name=t(f"indicator.{view.indicator}"),
                       labels=prepared.fields, flag_text=t("flag.tooltip"),
                       count_format=t("legend.count", label="{label}", count="{count}"),
-                      no_data_label=t("status.no_data"), selected=view.selected)
+                      no_data_label=t("status.no_data"), selected=view.selected,
+                      flag_label=t("flag.legend"), flagged=int(prepared.rows["flag"].notna().sum()),
+                      fit_key=f"{view.region}/{view.level}", labels_on_map=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _default_year(folder: str, stamp: tuple) -> int:
+    return latest_open_year(cache.bundle().exit_status)
+
+
+def default_year() -> int:
+    """The as-of year a new visitor sees: the latest year that still has work to show."""
+    return _default_year(*cache.key())
 
 
 def city_bounds() -> tuple[float, float, float, float]:
@@ -71,8 +96,24 @@ def city_bounds() -> tuple[float, float, float, float]:
 
 
 def new_base_map() -> folium.Map:
-    """The constant base map of the dataset (same script every run: no iframe rebuild)."""
-    return base_map(city_bounds())
+    """The constant base map of the dataset (same script every run: no iframe rebuild), with the
+    optional basemap of the `tile_url` setting (off by default)."""
+    return with_basemap(base_map(city_bounds()), settings.get("tile_url"), settings.get("tile_attribution"))
+
+
+def basemap_notice() -> None:
+    """A visible warning when `tile_url` names a GCJ-02 / BD-09 tile service."""
+    url = settings.get("tile_url")
+    if url and shifted_source(url):
+        st.warning(t("basemap.shifted"))
+
+
+def region_label(region: str, units: pd.DataFrame) -> str:
+    """The region's name for titles, escaped for Markdown: the dataset's own name for ROOT, else
+    the unit's name."""
+    if region == ROOT:
+        return md_escape(identity_name(cache.identity(), t))
+    return md_escape(str(dict(zip(units[CODE], units[NAME])).get(region, region)))
 
 
 def _year_text(years: pd.Series) -> pd.Series:
@@ -80,9 +121,14 @@ def _year_text(years: pd.Series) -> pd.Series:
     return years.map(lambda y: "" if pd.isna(y) else str(int(y)))
 
 
-def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The units on the map with their figures, Chinese headers, codes as text."""
-    rows = prepared.rows
+_INDICATOR_COLUMN = {"incidence": "incidence_pct", "remaining_poor": "remaining_poor",
+                     "exit_rate": "exit_rate_pct", "monitored": "monitored", "status": "status"}
+
+
+def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "status") -> pd.DataFrame:
+    """The units on the map with their figures, Chinese headers, codes as text; the chosen
+    indicator's column right after the name (visible without scrolling sideways)."""
+    rows = prepared.rows.loc[~prepared.rows["context"].astype(bool)]   # context units are not listed
     labels = group("field")
     names = dict(zip(units[CODE], units[NAME]))
     table = pd.DataFrame({
@@ -99,14 +145,16 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame) -> pd.DataFrame:
         labels["incidence_pct"]: (rows["incidence"] * 100).round(2),
         labels["exit_rate_pct"]: (rows["exit_rate"] * 100).round(2),
         labels["monitored"]: rows["monitored"],
-        labels["flag"]: rows["flag"].map(lambda f: t(f"flag.{f}") if isinstance(f, str) else ""),
+        labels["flag"]: rows["flag"].map(flag_text),
     })
-    return table.reset_index(drop=True)
+    chosen = labels[_INDICATOR_COLUMN.get(indicator, "status")]
+    order = [labels["name"], chosen, *[c for c in table.columns if c not in (labels["name"], chosen)]]
+    return table[order].reset_index(drop=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _downloads(folder: str, stamp: tuple, view: View, small_count: int) -> tuple[bytes, bytes]:
-    table = view_table(prepare(view), cache.bundle().units)
+    table = view_table(prepare(view), cache.bundle().units, view.indicator)
     monitored = group("field")["monitored"]   # a download is an export: small counts read "<5"
     table[monitored] = suppress_counts(table[monitored], small_count)
     code = group("field")["code"]

@@ -15,12 +15,21 @@ import streamlit as st
 
 from geo import services as svc
 from geo.schema import CODE, NAME, PARENT
-from geo.sites import site_figures, site_quality
+from geo.sites import site_figures, site_quality, sites_as_of
 from geo.standards import county_compliance
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import View, region_prefix, view_params
+from geo.view import View, region_prefix
 from layers.palette import BOUNDARY_FILL
-from layers.service_layer import gap_classes, item_classes
+from layers.service_layer import (
+    GAP_COLORS,
+    HAS_COLOR,
+    LACKS_COLOR,
+    class_layer,
+    gap_classes,
+    item_classes,
+    lacking_classes,
+    lacking_colors,
+)
 from layers.units_layer import LayerStyle, features_json, units_group
 from layers.view_layer import join_rows
 from ui import auth, cache, maps
@@ -32,26 +41,17 @@ from ui.text import t
 def region_sidebar(state: ViewState, units: pd.DataFrame, *, fixed_level: str | None = None) -> View:
     """Region, level and year widgets of a page under its ViewState keys (so deep links load
     into them). Returns the view (status indicator)."""
+    year = state.year_widget()   # first: visible without scrolling on a laptop screen
     region, level = state.region_widgets(units, fixed_level=fixed_level)
-    year = state.year_widget()
     return View(level=level, region=region, indicator="status", year=year, selected=state.selected(region))
 
 
 def first_run_param(state: ViewState, name: str) -> str | None:
-    """A page-specific URL parameter, read once per session (before ViewState.start marks the
-    session ready) so deep links restore page filters too."""
-    if st.session_state.get(state.key("ready")):
+    """A page-specific URL parameter, read on the session's first visit and after Back/Forward
+    (call before ViewState.start) so deep links and history restore page filters too."""
+    if not state.url_changed():
         return None
     return st.query_params.get(name)
-
-
-def publish(view: View, extra: Mapping[str, str]) -> None:
-    """Write the view and the page's own filters into the URL (a deep link)."""
-    params = {**view_params(view), **{k: v for k, v in extra.items() if v not in (None, "")}}
-    for name in ("indicator", "classing", "mode"):
-        params.pop(name, None)
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
 
 
 def download_buttons(table: pd.DataFrame, name: str, *, key: str, code_columns: Iterable[str] = (),
@@ -207,11 +207,16 @@ def quality_table(problems: pd.DataFrame, site_ids: set[str]) -> pd.DataFrame:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _site_figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
     data = cache.bundle()
-    return site_figures(data.sites, data.units, data.services, year)
+    out = site_figures(sites_as_of(data.sites, year), data.units, data.services, year)
+    # data-quality problems belong to the file, whatever the year shown
+    problems = site_quality(data.sites, data.units)["site_id"].value_counts()
+    out["problems"] = out["site_id"].map(problems).fillna(0).astype(int)
+    return out
 
 
 def sites(year: int) -> pd.DataFrame:
-    """site_figures of the dataset for `year` (distances use that year's services), read-only."""
+    """site_figures of the dataset as of the end of `year` (stages, movers and KPIs by the years
+    of start and completion; distances use that year's services), read-only."""
     return _site_figures(*cache.key(), year)
 
 
@@ -270,9 +275,9 @@ def trend(region: str) -> pd.DataFrame:
     return _trend(*cache.key(), region_prefix(region))
 
 
-def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], item: str | None) -> dict[str, pd.Series]:
+def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], items: tuple[str, ...]) -> dict[str, pd.Series]:
     fields = {t("field.name"): rows[NAME], t("site.township"): rows[PARENT].map(names)}
-    if item is not None:
+    for item in items:
         fields[item_label(item)] = rows[item].map(flag_value)
     fields[t("svc.gaps")] = rows["gaps"].map(lambda v: None if pd.isna(v) else str(int(v)))
     fields[t("svc.missing")] = rows["missing"].map(lambda m: "、".join(item_label(i) for i in m) or None)
@@ -285,29 +290,57 @@ def _village_fields(rows: pd.DataFrame, names: Mapping[str, str], item: str | No
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _village_layer(folder: str, stamp: tuple, year: int, region: str,
-                   item: str | None) -> tuple[pd.Series, str, tuple[str, ...], tuple[float, ...] | None]:
+                   items: tuple[str, ...]) -> tuple[pd.Series, str, tuple[str, ...], tuple[float, ...] | None]:
     rows = svc.in_region(villages(year), region_prefix(region))
     shapes = join_rows(cache.display("village"), rows)
     names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
-    classes = gap_classes(shapes["gaps"]) if item is None else item_classes(shapes[item])
-    fields = _village_fields(shapes, names, item)
+    if not items:
+        classes = gap_classes(shapes["gaps"])
+    elif len(items) == 1:
+        classes = item_classes(shapes[items[0]])
+    else:
+        classes = lacking_classes(shapes, items)
+    fields = _village_fields(shapes, names, items)
     data = features_json(shapes, classes, list(fields.values()))
     bounds = tuple(float(b) for b in shapes.total_bounds) if len(shapes) else None
     return classes, data, tuple(fields.keys()), bounds
 
 
-def village_layer(year: int, region: str, item: str | None):
+def village_layer(year: int, region: str, items: tuple[str, ...] = ()):
     """(classes, features JSON, tooltip labels, bounds) of the villages in `region`: the gap
-    count (item None) or has/lacks of one service. Built once per dataset, year, region, item."""
-    return _village_layer(*cache.key(), year, region, item)
+    count (no items), has/lacks of one service, or how many of several chosen services each
+    village lacks (one layer, so chosen services never hide each other). Cached per dataset,
+    year, region and items."""
+    return _village_layer(*cache.key(), year, region, tuple(items))
 
 
 # --------------------------------------------------------------------------- layers
 
+def service_group(view: View, chosen: list[str], gap_labels: list[str], count_format: str) -> folium.FeatureGroup:
+    """The services page's one polygon layer: the gap count (nothing chosen), has/lacks of one
+    service, or how many of the chosen services each village lacks (never stacked layers that
+    hide each other)."""
+    classes, data, labels, _ = village_layer(view.year, view.region, tuple(chosen))
+    if not chosen:
+        colors, names, title, missing = GAP_COLORS, gap_labels, t("svc.gap_layer"), t("status.no_data")
+    elif len(chosen) == 1:
+        colors, names = (HAS_COLOR, LACKS_COLOR), [t("svc.has"), t("svc.lacks")]
+        title, missing = item_label(chosen[0]), t("common.unknown")
+    else:
+        colors = lacking_colors(len(chosen))
+        names = [t("svc.lacking_none")] + [t("svc.lacking_n", count=n) for n in range(1, len(chosen) + 1)]
+        title = t("svc.lacking_layer", items="、".join(item_label(i) for i in chosen))
+        missing = t("common.unknown")
+    return class_layer(data, classes, colors, names, name=title, fields=labels, count_format=count_format,
+                       no_data_label=missing, selected=view.selected)
+
+
 def boundary_layer(prepared: maps.Prepared, selected: str | None = None) -> folium.FeatureGroup:
     """The view's boundaries, neutral fill (clickable for drill-down), from the cached exit data."""
     colors = (BOUNDARY_FILL,) * max(1, len(prepared.styled.colors))
-    style = LayerStyle(colors=colors, no_data_color=BOUNDARY_FILL, fill_opacity=0.45, weight=1.0)
+    # plain boundaries: no consistency outlines (their legend belongs to the exit-status layer)
+    style = LayerStyle(colors=colors, no_data_color=BOUNDARY_FILL, fill_opacity=0.45, weight=1.0,
+                       flag_color="#4d4d4d", flag_weight=1.0)
     return units_group(prepared.data, name=t("layer.boundaries"), style=style, fields=prepared.fields,
                        selected=selected)
 

@@ -9,10 +9,10 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import DataError
-from geo.schema import YEARS
 from layers.snapshot import demo_notice
 from ui import auth, cache, errors
 from ui.escape import md_escape
+from ui.layout import style_page
 from ui.text import TEXT, error_text, t
 
 # (script path relative to the app root, navigation text key)
@@ -47,6 +47,7 @@ def setup_page(page_key: str) -> None:
     kinds = cache.demo_kinds(cache.data_folder())
     if kinds:
         st.sidebar.warning(demo_notice(kinds, t), icon="⚠️")
+    style_page()
 
 
 def load_bundle():
@@ -59,17 +60,3 @@ def load_bundle():
     if bundle.missing:  # partial data is normal: say plainly what the dataset does not hold
         st.sidebar.info(t("data.missing_kinds", kinds="、".join(TEXT.get(f"kind.{k}", k) for k in bundle.missing)))
     return bundle
-
-
-def year_slider() -> int:
-    """Sidebar as-of year, shared by pages through the `year` query parameter."""
-    default = YEARS[-1]
-    raw = st.query_params.get("year")
-    if raw is not None and raw.isdigit() and int(raw) in YEARS:
-        default = int(raw)
-    if "year" not in st.session_state:
-        st.session_state["year"] = default
-    year = st.sidebar.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
-                                    help=t("sidebar.year_help"))
-    st.query_params["year"] = str(year)
-    return int(year)

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregate import STATUSES
-from geo.classify import METHODS
+from geo.classify import METHODS, POLICY_BINS
 from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
 from geo.view import (
     INDICATORS,
@@ -30,11 +30,61 @@ from geo.view import (
     view_params,
 )
 from layers.snapshot import identity_name
+from layers.styling import threshold_text
 from ui import cache, maps
 from ui.escape import md_escape
 from ui.text import group, t
 
 _KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
+
+
+SHARED_YEAR, SHARED_REGION = "shared.year", "shared.region"   # plain keys: survive page switches
+CURRENT_PAGE = "shared.page"
+
+
+def entering(page: str) -> bool:
+    """True on the first run of `page` after the user came from another page (or a new session)."""
+    return st.session_state.get(CURRENT_PAGE) != page
+
+
+def _with_shared(view: View, params: dict[str, str]) -> View:
+    """`view` with the year and region the user last chose on any page, unless `params` (a URL)
+    names them. A new region shows its children (the level one below)."""
+    s = st.session_state
+    if "year" not in params and s.get(SHARED_YEAR) in YEARS:
+        view = replace(view, year=int(s[SHARED_YEAR]))
+    region = s.get(SHARED_REGION)
+    if "region" not in params and region is not None and region != view.region:
+        view = show_region(view, region)
+    return view
+
+
+def shared_year(default_year: int) -> int:
+    """The as-of year widget of a page without a ViewState (总览): the URL's year on the first
+    visit and after Back/Forward, else the year shared by the other pages."""
+    s = st.session_state
+    raw = st.query_params.get("year")
+    written = s.get("overview.url")
+    if raw is not None and raw.isdigit() and int(raw) in YEARS and (
+            not s.get("overview.ready") or (written is not None and raw != written and not entering("overview"))):
+        s["year"] = int(raw)
+    elif entering("overview") or "year" not in s:
+        s["year"] = s.get(SHARED_YEAR, default_year)
+    s["overview.ready"] = True
+    s[CURRENT_PAGE] = "overview"
+    year = ViewState.year_widget()
+    s["overview.url"] = str(year)
+    if st.query_params.get("year") != str(year):
+        st.query_params["year"] = str(year)
+    return year
+
+
+def classing_label(method: str, indicator: str) -> str:
+    """The classing option's text; the policy option names the indicator's own thresholds."""
+    if method == "policy" and indicator in POLICY_BINS:
+        bins = "、".join(threshold_text(b, indicator) for b in POLICY_BINS[indicator])
+        return t("classing.policy_bins", bins=bins)
+    return t(f"classing.{method}")
 
 
 class ViewState:
@@ -62,17 +112,38 @@ class ViewState:
         s[self.key("selected")] = view.selected
         s["year"] = view.year
 
-    def start(self, units: pd.DataFrame) -> list[str]:
-        """Load the URL into the widgets on the session's first run; apply a pending view.
-        Returns the names of URL parameters that were invalid (for a notice)."""
+    def url_changed(self) -> bool:
+        """True when the URL is not the one this page last wrote: the session's first run, or the
+        browser's Back/Forward (Streamlit reruns the page with that history entry's URL)."""
+        s = st.session_state
+        if not s.get(self.key("ready")):
+            return True
+        written = s.get(self.key("url"))
+        current = st.query_params.to_dict()
+        return written is not None and bool(current) and current != written and not entering(self.page)
+
+    def start(self, units: pd.DataFrame, *, default_year: int | None = None) -> list[str]:
+        """Put the page's view into its widgets before they are drawn; returns the names of URL
+        parameters that were invalid (for a notice). In order of precedence: a pending view
+        (click, breadcrumb, search, a link from another page); the URL on the session's first
+        visit and after Back/Forward; when the user comes from another page, this page's last
+        view with the year and region the user chose there (the shared view)."""
+        s = st.session_state
         problems: list[str] = []
-        if not st.session_state.get(self.key("ready")):
-            view, problems = parse_view(st.query_params.to_dict(), units)
+        pending = s.pop(self.key("pending"), None)
+        if self.url_changed():
+            params = st.query_params.to_dict()
+            view, problems = parse_view(params, units, default_year=default_year)
+            if not s.get(self.key("ready")):
+                view = _with_shared(view, params)
             self._write(view)
-            st.session_state[self.key("ready")] = True
-        pending = st.session_state.pop(self.key("pending"), None)
+            s[self.key("ready")] = True
+        elif entering(self.page):
+            saved = s.get(self.key("saved")) or View(year=default_year or YEARS[-1])
+            self._write(_with_shared(saved, {}))
         if pending is not None:
             self._write(pending)
+        s[CURRENT_PAGE] = self.page
         return problems
 
     def open(self, view: View, page: str) -> None:
@@ -108,6 +179,7 @@ class ViewState:
             s[self.key("county")] = ROOT
         whole = t("exit.all_counties", region=identity_name(cache.identity(), t))
         county = sb.selectbox(t("exit.county"), [ROOT, *counties[CODE]], key=self.key("county"),
+                              placeholder=t("filter.choose"),
                               format_func=lambda c: whole if c == ROOT else names[c],
                               on_change=region_changed)
         township = ""
@@ -115,7 +187,7 @@ class ViewState:
             towns = units.loc[(units[LEVEL] == "township") & (units[PARENT] == county), CODE].tolist()
             if s.get(self.key("township")) not in ["", *towns]:
                 s[self.key("township")] = ""
-            township = sb.selectbox(t("exit.township"), ["", *towns], key=self.key("township"),
+            township = sb.selectbox(t("exit.township"), ["", *towns], key=self.key("township"), placeholder=t("filter.choose"),
                                     format_func=lambda c: t("exit.all_townships") if c == "" else names[c],
                                     on_change=township_changed)
         region = township or county
@@ -131,11 +203,18 @@ class ViewState:
 
     @staticmethod
     def year_widget() -> int:
-        """The as-of year slider, shared by every page through the `year` key."""
+        """The as-of year slider; the chosen year is shared with every other page."""
         if st.session_state.get("year") not in YEARS:
-            st.session_state["year"] = YEARS[-1]
-        return int(st.sidebar.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
+            st.session_state["year"] = st.session_state.get(SHARED_YEAR, YEARS[-1])
+        year = int(st.sidebar.select_slider(t("sidebar.year"), options=list(YEARS), key="year",
                                             help=t("sidebar.year_help")))
+        st.session_state[SHARED_YEAR] = year
+        return year
+
+    def remember(self, view: View) -> None:
+        """Keep `view` as this page's last view and share its region with the other pages."""
+        st.session_state[self.key("saved")] = replace(view, selected=None)
+        st.session_state[SHARED_REGION] = view.region
 
     def selected(self, region: str) -> str | None:
         """The selected unit, if it lies inside `region`."""
@@ -155,19 +234,20 @@ class ViewState:
 
     def sidebar(self, units: pd.DataFrame) -> View:
         """The exit-progress filters in the sidebar; returns the current view."""
-        region, level = self.region_widgets(units)
-        sb = st.sidebar
-        sb.divider()
-        indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"),
-                                 format_func=lambda v: t(f"indicator.{v}"))
-        classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"),
-                                format_func=lambda v: t(f"classing.{v}"), disabled=indicator == "status")
+        # year and indicator first: visible without scrolling on a laptop screen
         year = self.year_widget()
+        sb = st.sidebar
+        indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"), placeholder=t("filter.choose"),
+                                 format_func=lambda v: t(f"indicator.{v}"))
+        region, level = self.region_widgets(units)
+        sb.divider()
+        classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"), placeholder=t("filter.choose"),
+                                format_func=lambda v: classing_label(v, indicator), disabled=indicator == "status")
         mode = sb.radio(t("exit.mode"), MODES, key=self.key("mode"), horizontal=True,
                         format_func=lambda v: t(f"mode.{v}"))
         poor = sb.toggle(t("exit.poor_only"), key=self.key("poor"))
         statuses = sb.multiselect(t("exit.status_filter"), list(STATUSES), key=self.key("status"),
-                                  placeholder=t("filter.all"),
+                                  placeholder=t("filter.all"), select_all=False,
                                   format_func=lambda v: group("status")[v])
         return View(level=level, region=region, indicator=indicator, classing=classing, year=year,
                     mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=self.selected(region))
@@ -188,10 +268,15 @@ class ViewState:
         st.session_state[self.key("last_click")] = click_id
         return clicked
 
-    @staticmethod
-    def publish(view: View) -> None:
-        """Write the view into the URL so the address bar is always a deep link."""
-        params = view_params(view)
+    def publish(self, view: View, extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()) -> None:
+        """Write the view (and the page's own filters `extra`, empty ones left out; `drop`
+        names view parameters the page does not use) into the URL so the address bar is always a
+        deep link. Each new view is a new browser-history entry: Back restores the previous one."""
+        params = {**view_params(view), **{k: v for k, v in (extra or {}).items() if v not in (None, "")}}
+        for name in drop:
+            params.pop(name, None)
+        self.remember(view)
+        st.session_state[self.key("url")] = params
         if st.query_params.to_dict() != params:
             st.query_params.from_dict(params)
 

@@ -15,7 +15,8 @@
   }
 
   function sitesLegend(spec) {
-    return new window.portal.ControlLayer(spec.position || "bottomleft", function () {
+    /* top left, under the zoom buttons: on screen on a 1366x768 laptop without scrolling */
+    return new window.portal.ControlLayer(spec.position || "topleft", function () {
       var div = el("div", "portal-legend");
       div.appendChild(el("div", "portal-legend-title", spec.title));
       spec.items.forEach(function (item) {
@@ -78,7 +79,7 @@
       var cls = opts.stages[site.k];
       var marker = L.circleMarker([site.lat, site.lon], {
         radius: site.r, fillColor: cls.color, fillOpacity: 0.85,
-        color: site.f ? opts.flagColor : opts.line, weight: site.f ? opts.flagWeight : 1
+        color: site.f ? opts.flagColor : opts.line, weight: site.f ? opts.flagWeight : 2
       });
       marker.feature = {type: "Feature", properties: {site_id: site.id}};
       marker.bindTooltip(function () { return el("span", null, site.v[0]); });

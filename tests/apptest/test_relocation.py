@@ -62,3 +62,15 @@ def test_region_filter(at, ):
     assert set(site_table(at)["安置点编号"]) == {"S02", "S03", "S06"}
     quality = next(df.value for df in at.dataframe if "问题" in df.value.columns)
     assert set(quality["安置点编号"]) == {"S06"}
+
+
+def test_year_slider_filters_stages_and_kpis(open_page):
+    """Issue 12: stages and KPIs as of the chosen year (start / completion years), demo data."""
+    at = open_page("pages/relocation.py", params={"year": "2016"})
+    assert not at.exception
+    early = {m.label: m.value for m in at.metric}
+    stages_2016 = set(site_table(at)["建设阶段"])
+    at.sidebar.select_slider(key="year").set_value(2019).run()
+    late = {m.label: m.value for m in at.metric}
+    assert early["已搬迁 / 计划户数"].startswith("0 / ") and not late["已搬迁 / 计划户数"].startswith("0 / ")
+    assert stages_2016 == {"未开工", "在建"} and "已入住" in set(site_table(at)["建设阶段"])

@@ -57,7 +57,7 @@ def test_demo_county_export_draws_every_township(page, page_log, count_polygons,
 def test_portal_panel_makes_a_png_download(portal, page, page_log, wait_idle, save_screenshot):
     page.goto(portal.url + "/")
     wait_idle(page)
-    page.get_by_text(t("export.heading")).click()
+    page.get_by_text(t("layout.export_button")).click()   # the print / export button at the top
     page.get_by_role("button", name=t("export.make")).click()
     wait_idle(page)
     download_button = page.get_by_role("button", name=t("export.download", name="PNG"))
