@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 SUBSTITUTES: dict[str, str] = {
-    "\U0003075F": "鲜",   # 𰝟渡镇 (渠县, 511725113000) -> 鲜渡镇
+    "\U0003075F": "鲜",   # 𰝟渡镇 (a township of the demo) -> 鲜渡镇
 }
 _TABLE = str.maketrans(SUBSTITUTES)
 

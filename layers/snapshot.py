@@ -23,7 +23,7 @@ from geo.codes import code_level
 from geo.consistency import consistency_flags
 from geo.identity import Identity, identity_of
 from geo.read import Bundle
-from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME
+from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME, OPTIONAL_KINDS
 from geo.simplify import display_units
 from geo.view import ROOT, View, context_units, units_in_view
 from layers.styling import SUPPRESSED_INDICATORS, Styled, format_value, style_view
@@ -157,9 +157,10 @@ def kpi_rows(figures: pd.DataFrame, region: str, text: Text) -> tuple[tuple[str,
     )
 
 
-def demo_notice(demo_kinds: Sequence[str], text: Text, *, all_kinds: Sequence[str] = tuple(FILES)) -> str:
+def demo_notice(demo_kinds: Sequence[str], text: Text, *,
+                all_kinds: Sequence[str] = tuple(k for k in FILES if k not in OPTIONAL_KINDS)) -> str:
     """The demo notice for a dataset whose `demo_kinds` are synthetic: the full notice when every
-    kind (or none named) is the demo, else one naming the demo kinds."""
+    core kind (or none named) is the demo, else one naming the demo kinds."""
     if not demo_kinds or set(all_kinds) <= set(demo_kinds):
         return text("demo.notice")
     return text("demo.partial", kinds=text("identity.join").join(text(f"kind.{k}") for k in demo_kinds))

@@ -24,9 +24,10 @@ st.subheader(t("about.schema"))
 st.caption(t("about.template_hint"))
 for kind in DATASETS:
     label = TEXT.get(f"kind.{kind}", kind)
-    rows = len(getattr(data, kind)) if kind != "units" and hasattr(data, kind) else None
+    table = getattr(data, kind, None) if kind != "units" else None
+    rows = len(table) if table is not None else None
     with st.expander(label + (f"（{t('about.rows', count=rows)}）" if rows else "")):
-        if kind in data.missing:
+        if kind in data.missing or (kind != "units" and table is None):
             st.caption(t("about.kind_missing"))
         columns = column_help(kind)
         st.dataframe(pd.DataFrame({

@@ -39,7 +39,7 @@ region, level = state.region_widgets(data.units)
 choices = ui_ins.sidebar(state, unit_options, has_problems=has_problems, has_projects=has_projects)
 asof = choices.asof
 view = View(level=level, region=region, year=ui_ins.view_year(asof), selected=state.selected(region))
-ps.publish(view, choices.params())
+state.publish(view, choices.params(), drop=("indicator", "classing", "mode"))
 
 st.title(t("insp.title"))
 if problems:

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from matplotlib.text import Text
 
+from geo import schema
 from geo.datasets import DEMO_FOLDER, active_folder, demo_kinds
 from geo.ingest.store import ACTIVE, Store
 from geo.read import read_bundle
@@ -35,7 +36,7 @@ def publish(store: Store, kinds: list | None) -> str:
 
 def test_demo_kinds_of_folders(tmp_path):
     store = Store(tmp_path / "store")
-    assert demo_kinds(DEMO_FOLDER) == ("units", "exit_status", "services", "sites")
+    assert demo_kinds(DEMO_FOLDER) == tuple(schema.FILES)
     partial = store.versions_dir / publish(store, ["sites", "services", "bogus"])
     assert demo_kinds(partial) == PARTIAL                       # schema order, unknown kinds dropped
     assert demo_kinds(store.versions_dir / publish(store, [])) == ()

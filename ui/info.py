@@ -13,6 +13,7 @@ from geo.view import parent_chain
 from ui import cache
 from ui import pages_support as ps
 from ui.maps import flag_text
+from ui.escape import md_escape
 from ui.text import t
 
 
@@ -53,8 +54,8 @@ def info_panel(code: str, year: int, *, key: str) -> bool:
     data = cache.bundle()
     names = dict(zip(data.units[CODE], data.units[NAME]))
     row = _row(cache.figures(year), code)
-    st.markdown(f"**{t('info.title', name=names.get(code, code))}**")
-    st.caption(parent_chain(code, names) + f" · {code}")
+    st.markdown(f"**{t('info.title', name=md_escape(names.get(code, code)))}**")
+    st.caption(md_escape(parent_chain(code, names)) + f" · {code}")
     if row is not None:
         plan = "—" if pd.isna(row["planned_exit_year"]) else str(int(row["planned_exit_year"]))
         actual = "—" if pd.isna(row["actual_exit_year"]) else str(int(row["actual_exit_year"]))
@@ -62,7 +63,7 @@ def info_panel(code: str, year: int, *, key: str) -> bool:
         figures = cache.figures(year)
         problem = flag_text(consistency_flags(figures.loc[figures[CODE] == code], data.services).iloc[0])
         if problem:
-            st.warning(problem)
+            st.warning(md_escape(problem))
     verdict = standard(code, year)
     if verdict:
         st.markdown(verdict)
@@ -75,7 +76,7 @@ def info_panel(code: str, year: int, *, key: str) -> bool:
     else:
         here = sites.loc[sites["township_code"].str.startswith(code[:6])]
     if len(here):
-        st.markdown(t("info.sites", count=len(here), names="、".join(here["name"].astype(str).head(5))))
+        st.markdown(t("info.sites", count=len(here), names="、".join(md_escape(n) for n in here["name"].astype(str).head(5))))
     if code_level(code) in ("county", "township"):
         return st.button(t("info.open"), key=f"{key}.open", width="stretch")
     return False

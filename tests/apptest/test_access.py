@@ -44,8 +44,10 @@ def goto(at: AppTest, page: str, params: dict[str, str] | None = None) -> AppTes
     return at.switch_page(page).run()
 
 
-def codes(at: AppTest, index: int = 0) -> set[str]:
-    return set(at.dataframe[index].value["区划代码"])
+def codes(at: AppTest) -> set[str]:
+    """Codes of the page's unit table (the first table with a code column; rankings have none)."""
+    table = next(df.value for df in at.dataframe if "区划代码" in df.value.columns)
+    return set(table["区划代码"])
 
 
 def events(path: Path) -> list[str]:

@@ -43,7 +43,7 @@ def store(tmp_path, monkeypatch) -> Store:
 
 def test_demo_title_and_name(open_page):
     at = open_page()
-    assert at.title[0].value == t("overview.title", city="达州市")
+    assert at.title[0].value == t("overview.title_year", city="达州市", year=at.sidebar.select_slider(key="year").value)
     assert at.sidebar.markdown[0].value == "### " + md_escape("脱贫攻坚进度地图")
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from cli.ingest import main
 from tests.ingest import delivery as dl
+from ui.kpi import persons_text
 
 PAGES = [None, "pages/exit_map.py", "pages/relocation.py", "pages/services.py", "pages/about_data.py",
          "pages/data_manage.py"]
@@ -44,4 +45,4 @@ def test_landing_kpis_are_the_delivered_totals(open_page, partial):
     values = {m.label: m.value for m in at.metric}
     totals = delivery.totals
     assert values["贫困村出列"] == f"{totals['exited_villages']} / {totals['poor_villages']}"
-    assert values["剩余贫困人口"] == f"{totals['registered_poor'] - totals['exited_poor']:,} 人"
+    assert values["剩余贫困人口"] == persons_text(totals['registered_poor'] - totals['exited_poor'])
