@@ -59,6 +59,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_rows", int, 200_000, "most rows accepted in one table file"),
     Setting("max_cells", int, 5_000_000, "most cells accepted in one spreadsheet"),
     Setting("small_count", int, 5, "monitored-household counts below this are shown as <N in exports"),
+    # scale: vector tiles and the PostGIS store of record
+    Setting("backend", str, "files", "store of record: files (dataset folders under data/ or store_dir) or postgis",
+            choices=("files", "postgis")),
+    Setting("pg_dsn", str, "", "PostgreSQL/PostGIS connection string (libpq DSN) when backend = postgis"),
+    Setting("pg_pool_min", int, 1, "smallest number of open database connections per portal process"),
+    Setting("pg_pool_max", int, 4, "largest number of open database connections per portal process"),
+    Setting("tile_secret", str, "", "secret signing the region scope of tile requests; set the same value on every replica (empty: random per process)"),
+    Setting("tile_min_features", int, 4000, "views with at least this many units are drawn from vector tiles, smaller ones as GeoJSON"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

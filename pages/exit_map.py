@@ -50,8 +50,11 @@ if clicked in set(prepared.rows["code"]):
 
 table = maps.view_table(prepared, data.units)
 st.subheader(t("exit.table_title", count=len(table)))
-st.dataframe(table, hide_index=True, width="stretch", key="exit.table")
-csv_bytes, xlsx_bytes = maps.downloads(view)
+shown, notice = maps.table_head(table)
+if notice:
+    st.caption(notice)
+st.dataframe(shown, hide_index=True, width="stretch", key="exit.table")
+csv_bytes, xlsx_bytes = maps.lazy_downloads(view)
 name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
 left, right, _ = st.columns([1, 1, 4])
 left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv", key="exit.csv",

@@ -12,6 +12,7 @@ from geo import datasets, schema
 from geo.aggregate import unit_figures
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
+from geo.tiles import folder_stamp
 
 ROOT = datasets.ROOT
 DATA_ENV = datasets.DATA_ENV
@@ -28,11 +29,7 @@ def data_folder() -> str:
 
 def stamp(folder: str) -> tuple:
     """Changes whenever a dataset file changes, so caches never serve stale data."""
-    out = []
-    for name in schema.FILES.values():
-        path = Path(folder) / name
-        out.append((name, path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else (name,))
-    return tuple(out)
+    return folder_stamp(folder)
 
 
 def key() -> tuple[str, tuple]:

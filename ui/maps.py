@@ -2,6 +2,7 @@
 view, the table of the units in view. Pages call these; builders live in layers/."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import folium
@@ -18,7 +19,8 @@ from layers.snapshot import prepare_snapshot, tooltip_fields
 from layers.styling import Styled
 from layers.units_layer import features_json
 from layers.view_layer import view_group
-from ui import cache
+from layers.vector_layer import class_table
+from ui import cache, tiles
 from ui.text import group, t
 
 MAP_HEIGHT = 600
@@ -30,9 +32,10 @@ class Prepared:
 
     rows: pd.DataFrame        # figures of the units in view, plus 'flag'
     styled: Styled
-    data: str                 # script-safe GeoJSON text
+    data: str                 # script-safe GeoJSON text ("" when drawn from vector tiles)
     fields: tuple[str, ...]   # tooltip labels
     bounds: tuple[float, float, float, float]
+    table: dict | None = None  # vector-tile mode: the class table sent instead of geometry
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -44,6 +47,11 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
                                 display=cache.display(view.level, fine=close_up))
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)
+    if tiles.use_tiles(len(rows), close_up=close_up):
+        table = class_table(rows, snapshot.styled.index, rows["flag"].notna(),
+                            tiles.level_spec(view.level, scope=""), fields,
+                            name_label=t("field.name"), code_label=t("field.code"))
+        return Prepared(rows, snapshot.styled, "", tuple(fields.keys()), snapshot.bounds, table)
     data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].notna())
     return Prepared(rows, snapshot.styled, data, tuple(fields.keys()), snapshot.bounds)
 
@@ -54,7 +62,10 @@ def prepare(view: View) -> Prepared:
 
 
 def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
-    """The view's feature group (polygons + legend) for st_folium's feature_group_to_add."""
+    """The view's feature group (polygons + legend) for st_folium's feature_group_to_add:
+    vector tiles plus the class table for large views, GeoJSON otherwise."""
+    if prepared.table is not None:
+        return tiles.vector_layer(prepared.table, prepared.styled, view, bounds=prepared.bounds)
     return view_group(prepared.data, prepared.styled, name=t(f"indicator.{view.indicator}"),
                       labels=prepared.fields, flag_text=t("flag.tooltip"),
                       count_format=t("legend.count", label="{label}", count="{count}"),
@@ -114,3 +125,25 @@ def _downloads(folder: str, stamp: tuple, view: View) -> tuple[bytes, bytes]:
 def downloads(view: View) -> tuple[bytes, bytes]:
     """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, built once per view."""
     return _downloads(*cache.key(), replace(view, selected=None))
+
+
+def lazy_downloads(view: View) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
+    """`downloads` deferred to the click (st.download_button runs a callable then): an XLSX of a
+    province's 51,017 villages takes tens of seconds, too long to build on every view."""
+    key = cache.key()
+    view = replace(view, selected=None)
+    return (lambda: _downloads(*key, view)[0]), (lambda: _downloads(*key, view)[1])
+
+
+TABLE_HEAD = 2000  # rows of a large view's on-page table (the downloads hold every row)
+
+
+def table_head(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The rows the page shows and a notice when some are left out: views drawn from vector
+    tiles (`tiles.use_tiles`) send the first TABLE_HEAD rows plus every flagged row, in order,
+    instead of megabytes of table over the websocket."""
+    if not tiles.use_tiles(len(table)):
+        return table, None
+    flagged = table[group("field")["flag"]].astype(bool)
+    keep = flagged | ((~flagged).cumsum() <= TABLE_HEAD)
+    return table.loc[keep], t("scale.table_head", shown=int(keep.sum()), total=len(table))

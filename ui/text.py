@@ -480,6 +480,10 @@ TEXT: dict[str, str] = {
     "fix.encoding_unknown": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.encoding_lossy": "请将文件另存为 UTF-8 编码后重新上传。",
     "fix.base_missing": "请一并导入此类数据。",
+    # --- scale: large views (vector tiles, table preview) and the PostGIS store of record ---
+    "scale.table_head": "单位较多，表格仅显示前 {shown} 个（共 {total} 个）；完整清单请下载 CSV 或 XLSX。",
+    "scale.store_down": "数据库暂时无法连接，页面将在数据库恢复后自动恢复。请稍后刷新，或联系系统管理员。",
+    "scale.store_retry": "重新连接",
 }
 
 
