@@ -92,25 +92,43 @@
       getFeatureId: function (f) { return f.properties.i; }, maxNativeZoom: 16, maxZoom: 18,
       fetchOptions: {credentials: "same-origin"}
     });
-    var tip = L.tooltip({sticky: true, direction: "auto"});
+    var tip = L.tooltip({sticky: true, direction: "auto"}), hovered = null;
     grid.on("mouseover", function (e) {
       var i = e.layer.properties.i, map = grid._map;
+      hovered = i;
       grid.setFeatureStyle(i, styleOf(i, map.getZoom(), true));
       tip.setContent(tooltipContent(i)).setLatLng(e.latlng);
       map.openTooltip(tip);
     });
     grid.on("mousemove", function (e) { tip.setLatLng(e.latlng); });
     grid.on("mouseout", function (e) {
+      hovered = null;
       grid.resetFeatureStyle(e.layer.properties.i);
       if (grid._map) { grid._map.closeTooltip(tip); }
     });
-    /* streamlit-folium reads `e.layer.toGeoJSON()` for last_active_drawing: give it the code. */
-    grid.on("click", function (e) {
-      var i = e.layer.properties.i, code = index ? index.codes[i] : null;
-      e.layer.toGeoJSON = function () {
+    /* streamlit-folium reads `e.layer.toGeoJSON()` of a clicked layer for last_active_drawing:
+       give it the unit's code. Chromium delivers the pointerup of a click on a tile's SVG path to
+       the map container, so Leaflet sees a map click, not a feature click: the unit under the
+       pointer is the one last hovered, re-fired as a click on the grid. */
+    function feature(i) {
+      var code = index ? index.codes[i] : null;
+      return {__portal: true, properties: {i: i}, toGeoJSON: function () {
         return {type: "Feature", properties: {code: code, i: i}, geometry: null};
-      };
+      }};
+    }
+    /* The unit reported is the one the tooltip shows (last hovered); without hover (touch),
+       the clicked path's. */
+    grid.on("click", function (e) {
+      if (e.layer && e.layer.properties && !e.layer.__portal) {
+        var f = feature(hovered !== null ? hovered : e.layer.properties.i);
+        e.layer.toGeoJSON = f.toGeoJSON;
+      }
     });
+    function onMapClick(e) {
+      if (hovered !== null) { grid.fire("click", {latlng: e.latlng, layer: feature(hovered)}); }
+    }
+    grid.on("add", function () { grid._map.on("click", onMapClick); });
+    grid.on("remove", function (e) { e.target._map && e.target._map.off("click", onMapClick); });
 
     var group = L.featureGroup([grid]);
     if (opts.legend) { group.addLayer(window.portal.legendLayer(opts.legend)); }
