@@ -43,10 +43,6 @@ def tile_secret() -> str:
     return settings.get("tile_secret") or _process_secret()
 
 
-class StoreUnavailable(RuntimeError):
-    """The store of record cannot be reached (database down); answered with 503."""
-
-
 def source():
     """The tile source of the configured backend (files or PostGIS)."""
     if settings.get("backend") == "postgis":

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import datasets, schema
+from geo import datasets, pg, schema, settings
 from geo.aggregate import unit_figures
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
@@ -23,12 +23,18 @@ is_demo = datasets.is_demo
 
 
 def data_folder() -> str:
-    """The active dataset folder (geo.datasets.active_folder) as a cache key."""
+    """The active dataset folder (geo.datasets.active_folder) as a cache key; with the PostGIS
+    backend "postgis:<active version>" (raises geo.pg.StoreUnavailable when the database is down)."""
+    if settings.get("backend") == "postgis":
+        return pg.active_key()
     return str(datasets.active_folder())
 
 
 def stamp(folder: str) -> tuple:
-    """Changes whenever a dataset file changes, so caches never serve stale data."""
+    """Changes whenever a dataset file changes, so caches never serve stale data (a PostGIS
+    version never changes: its key is its stamp)."""
+    if folder.startswith(pg.KEY_PREFIX):
+        return (folder,)
     return folder_stamp(folder)
 
 
@@ -40,7 +46,7 @@ def key() -> tuple[str, tuple]:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _bundle(folder: str, stamp: tuple) -> Bundle:
-    return read_bundle(folder)
+    return pg.bundle_for(folder) if folder.startswith(pg.KEY_PREFIX) else read_bundle(folder)
 
 
 def bundle() -> Bundle:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from geo.errors import DataError
+from geo.pg import StoreUnavailable
 from geo.schema import YEARS
 from ui import cache
 from ui.text import error_text, t
@@ -33,14 +34,27 @@ def setup_page(page_key: str) -> None:
             if (cache.ROOT / path).exists():
                 st.page_link(path, label=t(key))
         st.divider()
-    if cache.is_demo(cache.data_folder()):
+    try:
+        folder = cache.data_folder()
+    except StoreUnavailable:  # database down: the same notice on every page, retried each run
+        store_down()
+    if cache.is_demo(folder):
         st.sidebar.warning(t("demo.notice"), icon="⚠️")
+
+
+def store_down() -> None:
+    """The Chinese 'database unavailable' notice with a retry button; stops the page."""
+    st.error(t("scale.store_down"), icon="🛑")
+    st.button(t("scale.store_retry"), key="scale.retry")
+    st.stop()
 
 
 def load_bundle():
     """The validated dataset, or a Chinese error naming file/row/column and a stopped page."""
     try:
         return cache.bundle()
+    except StoreUnavailable:
+        store_down()
     except DataError as error:
         st.error(f"**{t('error.title')}**：{error_text(error)}\n\n{t('error.hint')}")
         st.stop()

@@ -12,7 +12,7 @@ import numpy as np
 import shapely
 import streamlit as st
 
-from geo import settings
+from geo import pg, settings
 from geo.schema import CODE, LEVEL
 from geo.scope_token import sign_scope
 from geo.tiles import REGISTRY, version_of
@@ -56,8 +56,9 @@ def _level(folder: str, stamp: tuple, level: str) -> tuple[tuple[str, ...], floa
     lat = float(np.median(shapely.get_y(shapely.centroid(display.geometry.values)))) if len(display) else 0.0
     # median unit diameter in Web Mercator pixels at zoom 0 (256 px per 360 degrees)
     unit_px0 = float(np.sqrt(area) * 256 / 360 / max(np.cos(np.radians(lat)), 0.1))
-    # warm this process's tile set with the geometry the page already simplified
-    REGISTRY.get(version_of(folder, stamp), level, lambda: display)
+    if not folder.startswith(pg.KEY_PREFIX):  # PostGIS makes its own tiles (ST_AsMVT)
+        # warm this process's tile set with the geometry the page already simplified
+        REGISTRY.get(version_of(folder, stamp), level, lambda: display)
     return codes, unit_px0
 
 
