@@ -61,3 +61,6 @@ def pg_dsn(pg_cluster, monkeypatch) -> str:
     pg.store().ensure_schema()
     pg.pg_tiles()._current = (0.0, None)
     return pg_cluster.dsn
+
+
+from tests.apptest.conftest import open_page  # noqa: E402,F401  (the AppTest helper, shared)
