@@ -75,6 +75,14 @@ SETTINGS: tuple[Setting, ...] = (
             choices=("email", "sub")),
     Setting("repair_max_area_change", float, 0.05,
             "largest share of a polygon's area an automatic repair may change; a larger change is an error"),
+    # scale: vector tiles and the PostGIS store of record
+    Setting("backend", str, "files", "store of record: files (dataset folders under data/ or store_dir) or postgis",
+            choices=("files", "postgis")),
+    Setting("pg_dsn", str, "", "PostgreSQL/PostGIS connection string (libpq DSN) when backend = postgis"),
+    Setting("pg_pool_min", int, 1, "smallest number of open database connections per portal process"),
+    Setting("pg_pool_max", int, 4, "largest number of open database connections per portal process"),
+    Setting("tile_secret", str, "", "secret signing the region scope of tile requests; set the same value on every replica (empty: random per process)"),
+    Setting("tile_min_features", int, 4000, "views with at least this many units are drawn from vector tiles, smaller ones as GeoJSON"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

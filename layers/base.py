@@ -21,6 +21,10 @@ L.control.scale({imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name
 
 PORTAL_JS = STATIC_URL + "portal/portal.js"
 PORTAL_CSS = STATIC_URL + "portal/portal.css"
+# Vector-tile units (layers/vector_layer.py): loaded with every map, since layers that arrive
+# later through feature_group_to_add cannot bring scripts of their own.
+VECTORGRID_JS = STATIC_URL + "vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+VECTOR_JS = STATIC_URL + "portal/vector.js"
 
 
 def base_map(bounds: Sequence[float], *, height: str = "100%") -> folium.Map:
@@ -36,7 +40,8 @@ def base_map(bounds: Sequence[float], *, height: str = "100%") -> folium.Map:
                    prefer_canvas=True, zoom_snap=0.25, height=height, attributionControl=False)
     m.add_child(MetricScale())
     m = make_offline(m)
-    m.default_js = [*m.default_js, ("portal_js", PORTAL_JS)]
+    m.default_js = [*m.default_js, ("portal_js", PORTAL_JS), ("vectorgrid_js", VECTORGRID_JS),
+                    ("portal_vector_js", VECTOR_JS)]
     m.default_css = [*m.default_css, ("portal_css", PORTAL_CSS)]
     return m
 

@@ -70,11 +70,14 @@ if clicked in set(prepared.rows["code"]):
 
 table = maps.view_table(prepared, data.units, view.indicator)
 st.subheader(t("exit.table_title", count=len(table)))
-st.dataframe(table, hide_index=True, width="stretch", key="exit.table",
-             column_config=column_widths(table, medium=[t("field.name"), t("field.parent")],
+shown, notice = maps.table_head(table)
+if notice:
+    st.caption(notice)
+st.dataframe(shown, hide_index=True, width="stretch", key="exit.table",
+             column_config=column_widths(shown, medium=[t("field.name"), t("field.parent")],
                                          large=[t("field.flag")]))
 if auth.allowed("export"):
-    csv_bytes, xlsx_bytes = maps.downloads(view)
+    csv_bytes, xlsx_bytes = maps.lazy_downloads(view)
     name = t("exit.file_name", region=view.region, level=view.level, year=view.year)
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(t("exit.download_csv"), csv_bytes, f"{name}.csv", "text/csv", key="exit.csv",

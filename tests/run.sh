@@ -6,7 +6,8 @@
 #   bash tests/run.sh tests/e2e -x          # paths and pytest options are passed through
 #
 # Installs what is missing: Debian's chromium, fonts-noto-cjk and poppler-utils (apt, as root or
-# through sudo), the virtualenv .venv and the pinned requirements. Never runs `playwright install`:
+# through sudo), the virtualenv .venv and the pinned requirements; starts a throwaway PostgreSQL +
+# PostGIS cluster for the PostGIS backend's tests (tests/pg_cluster.sh) unless TEST_PG_DSN is set. Never runs `playwright install`:
 # the browser tests drive /usr/bin/chromium. Exits non-zero if anything fails, and also when no
 # test ran (pytest's exit code 5).
 set -euo pipefail
@@ -56,6 +57,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
         -r requirements.txt -r requirements-dev.txt
     echo "$wanted" > "$stamp"
 fi
+
+# --- PostgreSQL + PostGIS -------------------------------------------------------------------------
+# The PostGIS backend's tests need a real server: start a throwaway cluster (installs Debian's
+# postgresql-15-postgis-3 when missing), export its DSN to the tests, stop and delete it on exit.
+if [ -z "${TEST_PG_DSN:-}" ]; then
+    eval "$(bash "$ROOT/tests/pg_cluster.sh" start)"
+    trap 'bash "$ROOT/tests/pg_cluster.sh" stop "$TEST_PG_DIR"' EXIT
+    echo "run.sh: PostGIS for the tests at $TEST_PG_DSN" >&2
+fi
+export TEST_PG_DSN TEST_PG_DIR
 
 # --- tests ----------------------------------------------------------------------------------------
 # Default to the whole suite unless a test path was given.

@@ -14,11 +14,12 @@ import pandas as pd
 import streamlit as st
 
 from access.scope import scope_bundle
-from geo import datasets, schema
+from geo import datasets, pg, schema, settings
 from geo.aggregate import unit_figures
 from geo.identity import Identity, identity_of
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
+from geo.tiles import folder_stamp
 from ui import auth
 
 ROOT = datasets.ROOT
@@ -31,17 +32,19 @@ demo_kinds = datasets.demo_kinds
 
 
 def data_folder() -> str:
-    """The active dataset folder (geo.datasets.active_folder) as a cache key."""
+    """The active dataset folder (geo.datasets.active_folder) as a cache key; with the PostGIS
+    backend "postgis:<active version>" (raises geo.pg.StoreUnavailable when the database is down)."""
+    if settings.get("backend") == "postgis":
+        return pg.active_key()
     return str(datasets.active_folder())
 
 
 def stamp(folder: str) -> tuple:
-    """Changes whenever a dataset file changes, so caches never serve stale data."""
-    out = []
-    for name in schema.FILES.values():
-        path = Path(folder) / name
-        out.append((name, path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else (name,))
-    return tuple(out)
+    """Changes whenever a dataset file changes, so caches never serve stale data (a PostGIS
+    version never changes: its key is its stamp)."""
+    if folder.startswith(pg.KEY_PREFIX):
+        return (folder,)
+    return folder_stamp(folder)
 
 
 def key() -> tuple[str, tuple]:
@@ -49,6 +52,23 @@ def key() -> tuple[str, tuple]:
     function, so cached results never cross viewers of different scope."""
     folder = data_folder()
     return folder, (*stamp(folder), ("scope", auth.scope()))
+
+
+def file_key() -> tuple[str, tuple]:
+    """(active folder, its file stamp) without the viewer's scope: for what is the same for
+    every viewer (vector tiles, cut per request by a signed scope token)."""
+    folder = data_folder()
+    return folder, stamp(folder)
+
+
+def full_bundle(folder: str, files: tuple) -> Bundle:
+    """The whole (unscoped) dataset of `file_key()`: never hand it to a page."""
+    return _full_bundle(folder, files)
+
+
+def full_display(folder: str, files: tuple, level: str) -> gpd.GeoDataFrame:
+    """The whole (unscoped) display geometry of one level of `file_key()`."""
+    return _full_display(folder, files, level, False)
 
 
 def _split(stamp: tuple) -> tuple[tuple, str]:
@@ -60,7 +80,7 @@ def _split(stamp: tuple) -> tuple[tuple, str]:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _full_bundle(folder: str, files: tuple) -> Bundle:
-    return read_bundle(folder)
+    return pg.bundle_for(folder) if folder.startswith(pg.KEY_PREFIX) else read_bundle(folder)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

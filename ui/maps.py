@@ -2,6 +2,7 @@
 view, the table of the units in view. Pages call these; builders live in layers/."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import folium
@@ -21,7 +22,8 @@ from layers.snapshot import identity_name, prepare_snapshot, tooltip_fields
 from layers.styling import Styled
 from layers.units_layer import features_json
 from layers.view_layer import view_group
-from ui import cache
+from layers.vector_layer import class_table
+from ui import cache, tiles
 from ui.escape import md_escape
 from ui.text import group, t
 
@@ -34,9 +36,10 @@ class Prepared:
 
     rows: pd.DataFrame        # figures of the units in view, plus 'flag'
     styled: Styled
-    data: str                 # script-safe GeoJSON text
+    data: str                 # script-safe GeoJSON text ("" when drawn from vector tiles)
     fields: tuple[str, ...]   # tooltip labels
     bounds: tuple[float, float, float, float]
+    table: dict | None = None  # vector-tile mode: the class table sent instead of geometry
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -50,6 +53,11 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
                                 small_count=0)   # the live map; exports and downloads suppress
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)
+    if tiles.use_tiles(len(rows), close_up=close_up):
+        table = class_table(rows, snapshot.styled.index, rows["flag"].notna(),
+                            tiles.level_spec(view.level, scope=""), fields,
+                            name_label=t("field.name"), code_label=t("field.code"))
+        return Prepared(rows, snapshot.styled, "", tuple(fields.keys()), snapshot.bounds, table)
     data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].map(flag_text))
     return Prepared(rows, snapshot.styled, data, tuple(fields.keys()), snapshot.bounds)
 
@@ -71,7 +79,10 @@ def prepare(view: View) -> Prepared:
 
 
 def layer(prepared: Prepared, view: View) -> folium.FeatureGroup:
-    """The view's feature group (polygons + legend) for st_folium's feature_group_to_add."""
+    """The view's feature group (polygons + legend) for st_folium's feature_group_to_add:
+    vector tiles plus the class table for large views, GeoJSON otherwise."""
+    if prepared.table is not None:
+        return tiles.vector_layer(prepared.table, prepared.styled, view, bounds=prepared.bounds)
     return view_group(prepared.data, prepared.styled, name=t(f"indicator.{view.indicator}"),
                       labels=prepared.fields, flag_text=t("flag.tooltip"),
                       count_format=t("legend.count", label="{label}", count="{count}"),
@@ -152,11 +163,17 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "st
     return table[order].reset_index(drop=True)
 
 
+def _download_table(view: View, small_count: int) -> pd.DataFrame:
+    """The view's table as downloaded: small monitored counts read "<5" (a download is an export)."""
+    table = view_table(prepare(view), cache.bundle().units, view.indicator)
+    monitored = group("field")["monitored"]
+    table[monitored] = suppress_counts(table[monitored], small_count)
+    return table
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _downloads(folder: str, stamp: tuple, view: View, small_count: int) -> tuple[bytes, bytes]:
-    table = view_table(prepare(view), cache.bundle().units, view.indicator)
-    monitored = group("field")["monitored"]   # a download is an export: small counts read "<5"
-    table[monitored] = suppress_counts(table[monitored], small_count)
+    table = _download_table(view, small_count)
     code = group("field")["code"]
     return to_csv_bytes(table), to_xlsx_bytes(table, text_columns=[code], sheet=t("exit.title"))
 
@@ -164,3 +181,27 @@ def _downloads(folder: str, stamp: tuple, view: View, small_count: int) -> tuple
 def downloads(view: View) -> tuple[bytes, bytes]:
     """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, built once per view."""
     return _downloads(*cache.key(), replace(view, selected=None), settings.get("small_count"))
+
+
+def lazy_downloads(view: View) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
+    """`downloads` with the encoding deferred to the click (st.download_button runs a callable
+    then): an XLSX of a province's 51,017 villages takes tens of seconds, too long to build on
+    every view. The table itself is cut here, in the viewer's script run, so the deferred part
+    never consults the session (and so never another viewer's region scope)."""
+    table = _download_table(replace(view, selected=None), settings.get("small_count"))
+    code = group("field")["code"]
+    return (lambda: to_csv_bytes(table)), (lambda: to_xlsx_bytes(table, text_columns=[code], sheet=t("exit.title")))
+
+
+TABLE_HEAD = 2000  # rows of a large view's on-page table (the downloads hold every row)
+
+
+def table_head(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """The rows the page shows and a notice when some are left out: views drawn from vector
+    tiles (`tiles.use_tiles`) send the first TABLE_HEAD rows plus every flagged row, in order,
+    instead of megabytes of table over the websocket."""
+    if not tiles.use_tiles(len(table)):
+        return table, None
+    flagged = table[group("field")["flag"]].astype(bool)
+    keep = flagged | ((~flagged).cumsum() <= TABLE_HEAD)
+    return table.loc[keep], t("scale.table_head", shown=int(keep.sum()), total=len(table))

@@ -9,6 +9,7 @@ import streamlit as st
 
 from geo import settings
 from geo.errors import DataError
+from geo.pg import StoreUnavailable
 from layers.snapshot import demo_notice
 from ui import auth, cache, errors
 from ui.escape import md_escape
@@ -44,16 +45,29 @@ def setup_page(page_key: str) -> None:
                 st.page_link(path, label=t(key))
         st.divider()
     auth.gate(page_key)
-    kinds = cache.demo_kinds(cache.data_folder())
+    try:
+        folder = cache.data_folder()
+    except StoreUnavailable:  # database down: the same notice on every page, retried each run
+        store_down()
+    kinds = cache.demo_kinds(folder)
     if kinds:
         st.sidebar.warning(demo_notice(kinds, t), icon="⚠️")
     style_page()
+
+
+def store_down() -> None:
+    """The Chinese 'database unavailable' notice with a retry button; stops the page."""
+    st.error(t("scale.store_down"), icon="🛑")
+    st.button(t("scale.store_retry"), key="scale.retry")
+    st.stop()
 
 
 def load_bundle():
     """The validated dataset, or a Chinese error naming file/row/column and a stopped page."""
     try:
         bundle = cache.bundle()
+    except StoreUnavailable:
+        store_down()
     except DataError as error:
         st.error(f"**{t('error.title')}**：{md_escape(error_text(error))}\n\n{t('error.hint')}")
         st.stop()

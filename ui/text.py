@@ -941,6 +941,10 @@ TEXT: dict[str, str] = {
     "exit.title_year": "退出进度 · {region} · 截至 {year} 年底",
     "reloc.title_year": "易地扶贫搬迁 · {region} · 截至 {year} 年底",
     "svc.title_year": "基础设施与公共服务 · {region} · 截至 {year} 年底",
+    # --- scale: large views (vector tiles, table preview) and the PostGIS store of record ---
+    "scale.table_head": "单位较多，表格仅显示前 {shown} 个（共 {total} 个）；完整清单请下载 CSV 或 XLSX。",
+    "scale.store_down": "数据库暂时无法连接，页面将在数据库恢复后自动恢复。请稍后刷新，或联系系统管理员。",
+    "scale.store_retry": "重新连接",
 }
 
 

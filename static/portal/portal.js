@@ -51,7 +51,7 @@
     });
   }
 
-  window.portal = {el: el, ControlLayer: ControlLayer};
+  window.portal = {el: el, ControlLayer: ControlLayer, legendLayer: legendLayer};
 
   function tooltipContent(feature, opts) {
     var table = el("table", "portal-tooltip");
