@@ -19,10 +19,12 @@ problems printed in Chinese.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
 from pathlib import Path
 
+from access import audit, db
 from geo import datasets
 from geo.ingest import pipeline, profiles, sandbox
 from geo.ingest.report import Report
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.restore:
         try:
             store.activate(args.restore)
+            _audit("restore", version=args.restore)
         except KeyError:
             print(t("cli.unknown_version", id=args.restore), file=sys.stderr)
             return 1
@@ -110,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         if published:
             version, bundle = published
             code = 0
+            _audit("publish", version=version.id, ok=True)
             print(t("cli.published", id=version.id, seconds=round(time.perf_counter() - started, 1)))
             counts = bundle.units["level"].value_counts()
             print(t("cli.counts", counties=int(counts.get("county", 0)), townships=int(counts.get("township", 0)),
@@ -121,6 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         args.report.write_bytes(to_csv_bytes(problems_table(report.sorted())))  # formula-like text neutralised
     return code
+
+
+def _audit(event: str, **detail: object) -> None:
+    """Audit a publish or restore made on the command line (who: the operating-system user)."""
+    conn = db.connect()
+    try:
+        audit.record(conn, event, user=f"cli:{getpass.getuser()}", detail={**detail, "via": "cli"})
+        conn.commit()
+    finally:
+        conn.close()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ end-to-end import of a GBK Gauss-Kruger Shapefile plus a report-style XLSX; the 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -169,6 +170,16 @@ def test_command_line_import(tmp_path, tiny_folder):
     listing = subprocess.run([sys.executable, "-m", "cli.ingest", "--list"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=60)
     assert listing.stdout.startswith("* v0001-")
+    # publishing and restoring on the command line are audited like the page (users database
+    # next to the store by default)
+    version = listing.stdout.split()[1]
+    restore = subprocess.run([sys.executable, "-m", "cli.ingest", "--restore", version], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert restore.returncode == 0, restore.stderr
+    conn = sqlite3.connect(tmp_path / "access.sqlite")
+    events = [row[0] for row in conn.execute("SELECT event FROM audit ORDER BY id")]
+    conn.close()
+    assert events == ["publish", "restore"]
 
 
 def test_portal_shows_the_active_version(tmp_path, monkeypatch):
