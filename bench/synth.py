@@ -27,10 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from geo import schema  # noqa: E402
+from geo.identity import identity_of  # noqa: E402
+from geo.read import read_units  # noqa: E402
 from geo.simplify import simplify_coverage  # noqa: E402
 
 DEMO = ROOT / "data" / "demo"
-DEMO_PREFIX = "5117"
+DEMO_PREFIX = identity_of(read_units(ROOT / "data" / "demo" / schema.FILES["units"])).roots[0][:4]  # the demo prefecture
 CODE_COLUMNS = {"units.gpkg": ("code", "parent_code"), "exit_status.csv": ("code",),
                 "services.csv": ("code",), "sites.csv": ("site_id", "township_code")}
 # Prefecture codes 01..99 except the demo's own; province codes of the nation (real 2-digit ones).

@@ -1,7 +1,7 @@
 """Signed region-scope tokens for HTTP routes that cannot see the Streamlit session (tiles).
 
-A page signs the viewer's region scope (a code prefix: "" = everything, "5117" = one
-prefecture, "511725" = one county) with the deployment's secret; the route verifies the token and
+A page signs the viewer's region scope (a code prefix: "" = everything, "PPCC" = one
+prefecture, "PPCCDD" = one county) with the deployment's secret; the route verifies the token and
 serves only units whose code starts with that prefix. HMAC-SHA256, URL-safe, with an expiry.
 """
 from __future__ import annotations
