@@ -34,7 +34,9 @@ def landing() -> None:
 
     export_slot = page_header(t("overview.title_year", city=md_escape(identity_name(cache.identity(), t)),
                                 year=year))
-    before = region_kpis(cache.figures(year - 1)) if year - 1 in YEARS else None
+    delivered = set(cache.bundle().exit_status["year"].dropna().astype(int))
+    # change against the previous year only where that year was delivered (not against nothing)
+    before = region_kpis(cache.figures(year - 1)) if year - 1 in YEARS and year - 1 in delivered else None
     overview_cards(kpis, before, year)
 
     view = View(level="county", indicator="status", year=year)

@@ -91,12 +91,19 @@ if view.selected and has_problems:
         state.go(show_region(view, view.selected))
 
 stamp = f"{asof:%Y%m%d}"
+
+
+def table_section(table: pd.DataFrame, name: str, *, title: str) -> None:
+    """A titled table of the page with its CSV/XLSX downloads (file named by region and day)."""
+    st.subheader(title)
+    st.dataframe(table, hide_index=True, width="stretch", key=state.key(name))
+    ps.download_buttons(table, t(f"insp.file_{name}", region=region_name, date=stamp), key=state.key(f"{name}_dl"),
+                        code_columns=[t("field.code")], sheet=t("nav.inspection"))
+
+
 if has_problems:
     ranked = ui_ins.rank_table(problem_counts, names)
-    st.subheader(t("insp.rank_title", count=len(ranked)))
-    st.dataframe(ranked, hide_index=True, width="stretch", key=state.key("rank"))
-    ps.download_buttons(ranked, t("insp.file_rank", region=region_name, date=stamp), key=state.key("rank_dl"),
-                        code_columns=[t("field.code")], sheet=t("nav.inspection"))
+    table_section(ranked, "rank", title=t("insp.rank_title", count=len(ranked)))
 
     st.subheader(t("insp.burn_title"))
     trend = ui_ins.burn_down(prefix, choices)
@@ -106,16 +113,10 @@ if has_problems:
         asof=asof, asof_label=t("insp.burn.asof", date="{date}")), width="stretch")
 
     table = ui_ins.problem_table(shown_items, names)
-    st.subheader(t("insp.problems_title", count=len(table)))
-    st.dataframe(table, hide_index=True, width="stretch", key=state.key("problems"))
-    ps.download_buttons(table, t("insp.file_problems", region=region_name, date=stamp), key=state.key("problems_dl"),
-                        code_columns=[t("field.code")], sheet=t("nav.inspection"))
+    table_section(table, "problems", title=t("insp.problems_title", count=len(table)))
 if has_projects:
     table = ui_ins.project_table(shown_projects, names)
-    st.subheader(t("insp.projects_title", count=len(table)))
-    st.dataframe(table, hide_index=True, width="stretch", key=state.key("projects"))
-    ps.download_buttons(table, t("insp.file_projects", region=region_name, date=stamp), key=state.key("projects_dl"),
-                        code_columns=[t("field.code")], sheet=t("nav.inspection"))
+    table_section(table, "projects", title=t("insp.projects_title", count=len(table)))
 
 if choices.monitor:
     st.subheader(t("insp.monitor.title", year=monitor_year))

@@ -27,3 +27,12 @@ def login(at: AppTest, name: str, password: str = PASSWORD) -> AppTest:
     at.sidebar.text_input(key="auth.password").input(password)
     at.button(key="auth.submit").click().run()
     return at
+
+
+def open_login(page):
+    """The sidebar login form, unfolded (it is folded to keep the page's controls on screen)."""
+    form = page.locator("[data-testid='stSidebar'] [data-testid='stForm']")
+    if not form.get_by_label("用户名").is_visible():
+        page.locator("[data-testid='stSidebar'] [data-testid='stExpander'] summary", has_text="登录").click()
+    form.get_by_label("用户名").wait_for()
+    return form

@@ -187,15 +187,17 @@ def logout() -> None:
         st.logout()
 
 
-def _notice() -> None:
+def _notice() -> bool:
+    """Show the last login outcome once; True when it was a refusal (the form stays open)."""
     notice = st.session_state.pop(NOTICE_KEY, None)
     if not notice:
-        return
+        return False
     key, params = notice if isinstance(notice, tuple) else (notice, {})
     if key == "auth.logged_out":
         st.sidebar.success(t(key))
-    else:
-        st.sidebar.error(t(key, minutes=settings.get("lockout_minutes"), **params))
+        return False
+    st.sidebar.error(t(key, minutes=settings.get("lockout_minutes"), **params))
+    return True
 
 
 def _account_box() -> None:
@@ -207,9 +209,9 @@ def _account_box() -> None:
         sb.text(t("auth.scope", region=_region_name(session.region)) if session.region else t("auth.scope_all"))
         sb.button(t("auth.logout"), key="auth.logout", on_click=logout)
         return
-    _notice()
-    with sb.form("auth.form", border=True):
-        st.markdown(f"**{t('auth.title')}**")
+    notice = _notice()
+    # folded by default so the page's own controls stay on a laptop screen; open after a refusal
+    with sb.expander(t("auth.title"), expanded=notice), st.form("auth.form", border=False):
         st.text_input(t("auth.user"), key="auth.name", autocomplete="username")
         st.text_input(t("auth.password"), key="auth.password", type="password", autocomplete="current-password")
         st.form_submit_button(t("auth.submit"), on_click=_submitted, type="primary", key="auth.submit")

@@ -54,7 +54,7 @@ def info_panel(code: str, year: int, *, key: str) -> bool:
     data = cache.bundle()
     names = dict(zip(data.units[CODE], data.units[NAME]))
     row = _row(cache.figures(year), code)
-    st.markdown(f"**{t('info.title', name=md_escape(names.get(code, code)))}**")
+    st.markdown(f"##### {t('info.title', name=md_escape(names.get(code, code)))}")
     st.caption(md_escape(parent_chain(code, names)) + f" · {code}")
     if row is not None:
         plan = "—" if pd.isna(row["planned_exit_year"]) else str(int(row["planned_exit_year"]))

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from geo.ingest.store import Store
-from tests.access_helpers import PASSWORD, make_user
+from tests.access_helpers import PASSWORD, make_user, open_login
 from tests.ingest import delivery as dl
+from ui.kpi import persons_text
 
 _POLYGONS_JS = """() => {
     const out = [];
@@ -41,7 +42,7 @@ def test_import_a_delivery_into_an_empty_store(prefecture, start_portal, page, p
     portal = start_portal(env={"PORTAL_STORE_DIR": str(store.root), "PORTAL_DATA_DIR": ""})
     page.goto(portal.url + "/")
     wait_idle(page)
-    form = page.locator("[data-testid='stSidebar'] [data-testid='stForm']")  # data management needs a login
+    form = open_login(page)  # data management needs a login
     form.get_by_label("用户名").fill("admin")
     form.get_by_label("密码").fill(PASSWORD)
     form.get_by_role("button", name="登录").click()
@@ -86,7 +87,7 @@ def test_import_a_delivery_into_an_empty_store(prefecture, start_portal, page, p
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     totals = delivery.totals
     assert f"{totals['exited_villages']} / {totals['poor_villages']}" in metrics
-    assert f"{totals['registered_poor'] - totals['exited_poor']:,} 人" in metrics
+    assert persons_text(totals['registered_poor'] - totals['exited_poor']) in metrics
     assert "演示数据" not in page.locator("[data-testid='stSidebar']").inner_text()
     save_screenshot(page, f"landing_{prefecture}.png")
 

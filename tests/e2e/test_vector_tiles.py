@@ -59,7 +59,8 @@ def test_village_view_from_tiles(start_portal, page, page_log, wait_idle, expect
     with expect_rerun(page):
         page.mouse.click(x, y)
     wait_idle(page)
-    assert f"selected={village['code']}" in page.url
+    # the click reruns the page, which then moves to the focused view (a second run): wait for it
+    page.wait_for_url(lambda url: f"selected={village['code']}" in url, timeout=30_000)
 
     # another year: the same map, a new class table; the tiles come from the browser's cache
     frame = map_frame(page)
