@@ -1,3 +1,3 @@
-"""Who may do what: users, roles, password hashing, lockout, region scope, audit log and signed
-scope tokens. Pure Python (no streamlit): the portal's ui/auth.py, the admin page, the command
-line `python -m cli.users` and any HTTP route share these rules."""
+"""Who may do what: users, roles, password hashing, lockout, region scope and the audit log.
+Pure Python (no streamlit): the portal's ui/auth.py, the admin page, the command line
+`python -m cli.users` and the tile route (through the scope prefix) share these rules."""

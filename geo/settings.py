@@ -67,7 +67,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("project_late_days", int, 0, "督战: a started project this many days past its planned finish is yellow"),
     # accounts and access (access/, ui/auth.py)
     Setting("users_db", str, "", "SQLite file of users and the audit log (empty: access.sqlite next to the store folder)"),
-    Setting("secret_file", str, "", "server secret that signs scope tokens (empty: portal.secret next to the users database; created on first use)"),
     Setting("lockout_failures", int, 5, "wrong passwords in a row that lock an account"),
     Setting("lockout_minutes", int, 15, "how long a locked account stays locked (minutes)"),
     Setting("idle_minutes", int, 30, "a login session ends after this many idle minutes (0: never)"),

@@ -9,7 +9,6 @@ from access import audit, db, users
 from access.passwords import WeakPasswordError, hash_password, verify_password
 from access.roles import RoleError, allowed
 from access.scope import ScopeError, is_visible, normalize_scope, scope_bundle, scope_prefix
-from access.tokens import make_token, read_token, server_secret
 from geo.read import read_bundle
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -139,20 +138,6 @@ def test_scope_bundle_keeps_only_the_region_and_copies():
     assert scope_bundle(full, "") is full
 
 
-def test_tokens_carry_scope_and_reject_tampering(tmp_path):
-    secret = server_secret(tmp_path / "secret")
-    assert secret == server_secret(tmp_path / "secret") and len(secret) == 64
-    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
-    token = make_token("quxian", "511725000000", ttl_s=60, now=100, secret=secret)
-    assert read_token(token, now=150, secret=secret) == ("quxian", "511725000000")
-    assert read_token(token, now=161, secret=secret) is None
-    body, mac = token.split(".")
-    forged = make_token("quxian", "", ttl_s=60, now=100, secret=b"x" * 64).split(".")[0] + "." + mac
-    assert read_token(forged, now=150, secret=secret) is None
-    assert read_token(token, now=150, secret=b"y" * 64) is None
-    assert read_token("garbage", secret=secret) is None
-
-
 def test_audit_never_holds_a_password(conn):
     audit.record(conn, "login_failed", user="quxian", detail={"password": PASSWORD, "reason": "bad"}, ip="10.0.0.7")
     audit.record(conn, "user_reset", user="admin", detail={"target": "quxian", "new_password": PASSWORD})
@@ -181,5 +166,3 @@ def test_user_names_cannot_carry_markup(conn):
         with pytest.raises(users.UserError):
             users.add(conn, bad, role="viewer", password=PASSWORD)
     assert users.add(conn, "李明.qx-1@dz", role="viewer", password=PASSWORD).name == "李明.qx-1@dz"
-
-
