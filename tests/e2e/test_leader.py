@@ -231,7 +231,7 @@ def test_search_pages_every_match(portal, page, wait_idle, expect_rerun):
     page.goto(portal.url + "/exit_map")
     wait_idle(page)
     page.get_by_text("查找单位（名称或区划代码）").first.click()
-    box = page.locator("[data-testid='stExpander'] input[type='text']").first
+    box = page.locator("[data-testid='stMain'] [data-testid='stExpander'] input[type='text']").first
     with expect_rerun(page):
         box.fill("新胜村")
         box.press("Enter")
