@@ -28,13 +28,13 @@ if __name__ == "__main__":
 def landing() -> None:
     """The landing page."""
     setup_page("nav.overview")
-    load_bundle()
+    data = load_bundle()
     year = shared_year(maps.default_year())
     kpis = region_kpis(cache.figures(year))
 
     export_slot = page_header(t("overview.title_year", city=md_escape(identity_name(cache.identity(), t)),
                                 year=year))
-    delivered = set(cache.bundle().exit_status["year"].dropna().astype(int))
+    delivered = set(data.exit_status["year"].dropna().astype(int))
     # change against the previous year only where that year was delivered (not against nothing)
     before = region_kpis(cache.figures(year - 1)) if year - 1 in YEARS and year - 1 in delivered else None
     overview_cards(kpis, before, year)

@@ -24,7 +24,7 @@ def normalize_scope(raw: object) -> str:
     try:
         code = normalize_code(str(raw).strip())
         level = code_level(code)
-    except CodeError as error:
+    except CodeError:
         raise ScopeError("not a 12-digit region code") from None
     if level not in _PREFIX_LENGTH:
         raise ScopeError(f"a scope must be a prefecture, county or township code, not a {level}: {code}")

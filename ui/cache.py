@@ -7,7 +7,6 @@ tables, KPIs, search, downloads, exports, packs) sees only in-scope units and no
 is shared between viewers of different scope."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd

@@ -171,20 +171,8 @@ def _download_table(view: View, small_count: int) -> pd.DataFrame:
     return table
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _downloads(folder: str, stamp: tuple, view: View, small_count: int) -> tuple[bytes, bytes]:
-    table = _download_table(view, small_count)
-    code = group("field")["code"]
-    return to_csv_bytes(table), to_xlsx_bytes(table, text_columns=[code], sheet=t("exit.title"))
-
-
-def downloads(view: View) -> tuple[bytes, bytes]:
-    """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, built once per view."""
-    return _downloads(*cache.key(), replace(view, selected=None), settings.get("small_count"))
-
-
 def lazy_downloads(view: View) -> tuple[Callable[[], bytes], Callable[[], bytes]]:
-    """`downloads` with the encoding deferred to the click (st.download_button runs a callable
+    """CSV (UTF-8 with BOM) and XLSX (codes as text) of the view's table, the encoding deferred to the click (st.download_button runs a callable
     then): an XLSX of a province's 51,017 villages takes tens of seconds, too long to build on
     every view. The table itself is cut here, in the viewer's script run, so the deferred part
     never consults the session (and so never another viewer's region scope)."""
