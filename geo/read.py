@@ -11,19 +11,15 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import shapely
+from pyproj import CRS
 
-from geo import rules, schema
-from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo import rules, schema, unit_rules
 from geo.glyphs import display_names
 from geo.errors import DataError
 from geo.problems import Report
-from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT, Dataset
+from geo.schema import CODE, LEVEL, NAME, PARENT, Dataset
 
-# The rules live in geo.rules (shared with the import); these names stay importable from here.
-ALLOWED_LEVELS = rules.ALLOWED_LEVELS
-_DTYPES = rules.DTYPES
-_parse_cell = rules.parse_cell
+# The rules live in geo.rules (tables) and geo.unit_rules (boundaries), shared with the import.
 CORE_TABLES = ("exit_status", "services", "sites")  # a dataset may lack any of them
 
 
@@ -56,25 +52,9 @@ def _check_columns(frame: pd.DataFrame, dataset: Dataset, source: str) -> None:
                             detail={"expected": dataset.names})
 
 
-def _parse_codes(values: pd.Series, *, source: str, column: str, allowed: tuple[str, ...],
-                 row_of) -> pd.Series:
-    out = []
-    for index, raw in zip(values.index, values.tolist()):
-        try:
-            code = normalize_code(raw)
-            level = code_level(code)
-        except CodeError as exc:
-            raise DataError(source, exc.rule, row=row_of(index), column=column, value=raw) from None
-        if level not in allowed:
-            raise DataError(source, "code_wrong_level", row=row_of(index), column=column, value=raw,
-                            detail={"level": level, "allowed": list(allowed)})
-        out.append(code)
-    return pd.Series(out, index=values.index, dtype="string")
-
-
 def empty_table(dataset: Dataset) -> pd.DataFrame:
     """A table of `dataset` without rows, with the schema's columns and dtypes."""
-    return pd.DataFrame({c.name: pd.Series([], dtype=_DTYPES.get(c.type, "object")) for c in dataset.columns})
+    return pd.DataFrame({c.name: pd.Series([], dtype=rules.DTYPES.get(c.type, "object")) for c in dataset.columns})
 
 
 def parse_table(raw: pd.DataFrame, dataset: Dataset, *, source: str, header_rows: int = 1,
@@ -107,64 +87,15 @@ def read_table(path: str | os.PathLike, dataset: Dataset, *,
 
 
 def validate_units(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
-    """Return a validated copy of a boundary layer in DISPLAY_CRS, or raise DataError.
-
-    Checks columns, CRS (never guessed), codes, declared level and parent against the code,
-    duplicates, empty geometries and that every parent exists. Rows are numbered from 1 (feature
-    number).
-    """
+    """Return a validated copy of a boundary layer in DISPLAY_CRS, or raise DataError at the
+    first error: the units rules of `geo.unit_rules` (the import's) in fail-first mode, on the
+    stored columns (code, name, level, parent_code; rows are feature numbers from 1)."""
     _check_columns(gdf, schema.UNITS, source)
+    report = Report(fail_first=True)
     if gdf.crs is None:
-        raise DataError(source, "crs_missing")
-
-    def row_of(index: int) -> int:
-        return int(index) + 1
-
-    frame = gdf.reset_index(drop=True)
-    codes = _parse_codes(frame[CODE], source=source, column=CODE,
-                         allowed=ALLOWED_LEVELS["units"], row_of=row_of)
-    dupes = codes.duplicated()
-    if dupes.any():
-        first = int(dupes.idxmax())
-        raise DataError(source, "key_duplicate", row=row_of(first), column=CODE, value=codes[first])
-    levels = codes.map(code_level)
-    declared = frame[LEVEL].astype("string").str.strip()
-    bad = declared != levels
-    if bad.any():
-        first = int(bad.idxmax())
-        raise DataError(source, "level_mismatch", row=row_of(first), column=LEVEL,
-                        value=frame.at[first, LEVEL], detail={"expected": levels[first]})
-    parents = codes.map(parent_code)
-    declared_parent = frame[PARENT].map(lambda v: str(v).strip())
-    bad = declared_parent != parents
-    if bad.any():
-        first = int(bad.idxmax())
-        raise DataError(source, "parent_mismatch", row=row_of(first), column=PARENT,
-                        value=frame.at[first, PARENT], detail={"expected": parents[first]})
-    names = frame[NAME].astype("string").str.strip()
-    if names.isna().any() or (names == "").any():
-        first = int((names.isna() | (names == "")).idxmax())
-        raise DataError(source, "value_missing", row=row_of(first), column=NAME)
-    geoms = frame.geometry.values
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if empty.any():
-        first = int(empty.argmax())
-        raise DataError(source, "geometry_empty", row=row_of(first), column=GEOMETRY, value=codes[first])
-    kinds = shapely.get_type_id(geoms)
-    not_polygon = ~pd.Series(kinds).isin([3, 6]).to_numpy()
-    if not_polygon.any():
-        first = int(not_polygon.argmax())
-        raise DataError(source, "geometry_not_polygon", row=row_of(first), column=GEOMETRY,
-                        value=codes[first])
-    present = set(codes)
-    orphan = (levels != "county") & ~parents.isin(present)
-    if orphan.any():
-        first = int(orphan.idxmax())
-        raise DataError(source, "parent_unknown", row=row_of(first), column=PARENT, value=parents[first])
-    out = gpd.GeoDataFrame(
-        {CODE: codes, NAME: names, LEVEL: levels.astype("string"), PARENT: parents.astype("string")},
-        geometry=shapely.make_valid(geoms), crs=gdf.crs,
-    )
+        unit_rules.crs_missing(report, source)
+    out = unit_rules.check_units(gdf, report, file=source, crs=CRS.from_user_input(gdf.crs), parents=True,
+                                 columns={CODE: CODE, NAME: NAME, LEVEL: LEVEL, PARENT: PARENT})
     return out.to_crs(schema.DISPLAY_CRS)
 
 

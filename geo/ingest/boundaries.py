@@ -6,7 +6,6 @@ Every function returns new frames (EPSG:4490, CGCS2000) and reports problems int
 """
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -16,8 +15,8 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo import schema, settings
-from geo.codes import CodeError, code_level, normalize_code, parent_code
+from geo import schema, settings, unit_rules
+from geo.codes import CodeError, normalize_code
 from geo.ingest import crs as crs_tools
 from geo.ingest import gdalsafe
 from geo.ingest.encoding import EncodingError, detect_dbf, pyogrio_name
@@ -25,8 +24,6 @@ from geo.ingest.files import Source, source_problem
 from geo.ingest.report import Report
 from geo.ingest.tables import HEADER_ALIASES, header_key
 from geo.schema import CODE, GEOMETRY, LEVEL, NAME, PARENT
-
-_POLYGONAL = {"Polygon", "MultiPolygon"}
 
 
 @dataclass
@@ -142,11 +139,6 @@ def _find_column(frame: pd.DataFrame, name: str) -> str | None:
     return next((c for c in frame.columns if c != GEOMETRY and header_key(c) in wanted), None)
 
 
-def _province(codes: list[str]) -> str | None:
-    counts = Counter(c[:2] for c in codes if c)
-    return counts.most_common(1)[0][0] if counts else None
-
-
 def resolve_crs(layer: Layer, report: Report, *, chosen: str | None, province: str | None) -> CRS | None:
     """The layer's declared CRS; else the user's confirmed choice; else an error listing
     candidates from the coordinate ranges (never guessed)."""
@@ -163,171 +155,49 @@ def resolve_crs(layer: Layer, report: Report, *, chosen: str | None, province: s
         except ValueError:
             report.add(layer.file, "crs_unknown", value=chosen, **where)
             return None
-    report.add(layer.file, "crs_missing", hint="crs_choose", **where,
-               detail={"candidates": [f"EPSG:{e}" for e in candidates]})
+    unit_rules.crs_missing(report, layer.file, sheet=layer.layer,
+                           candidates=[f"EPSG:{e}" for e in candidates])
     return None
-
-
-def _place(layer: Layer, geoms: np.ndarray, source_crs: CRS, province: str | None, report: Report) -> bool:
-    where = {"sheet": layer.layer} if layer.layer else {}
-    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    if not len(present):
-        return False
-    placement = crs_tools.check_placement(tuple(shapely.total_bounds(present)), source_crs, province)
-    if placement.rule:
-        report.add(layer.file, placement.rule, column=GEOMETRY, value=crs_tools.epsg_label(source_crs),
-                   detail=placement.detail, **where)
-        return False
-    return True
 
 
 def check_units(layer: Layer, report: Report, *, crs: str | None = None,
                 repair: bool = False) -> gpd.GeoDataFrame | None:
     """Units (code, name, level, parent_code, geometry) in EPSG:4490 from a boundary layer, or
-    None when any error was reported. Level and parent are derived from the code.
-
-    Invalid polygons are repaired only with `repair=True`, and each repair is reported with the
-    area it changed; without consent they are errors."""
-    where = {"sheet": layer.layer} if layer.layer else {}
+    None when any error was reported: the columns found by their usual headers, the CRS declared
+    or confirmed, then the units rules of `geo.unit_rules` (the ones a published dataset is read
+    with) including placement and overlaps. Invalid polygons are repaired only with `repair`."""
     frame = layer.frame.reset_index(drop=True)
-    errors_before = len(report.errors)
-    code_col = _find_column(frame, CODE)
-    name_col = _find_column(frame, NAME)
-    for wanted, found in ((CODE, code_col), (NAME, name_col)):
-        if found is None:
-            report.add(layer.file, "column_missing", column=wanted, **where,
+    columns = unit_columns(frame)
+    for wanted in (CODE, NAME):
+        if wanted not in columns:
+            report.add(layer.file, "column_missing", sheet=layer.layer, column=wanted,
                        detail={"aliases": "、".join(HEADER_ALIASES[wanted][:4]),
                                "found": "、".join(str(c) for c in frame.columns if c != GEOMETRY)})
-    if code_col is None or name_col is None:
+    if CODE not in columns or NAME not in columns:
         return None
-    codes: list[str | None] = []
-    for index, raw in enumerate(frame[code_col].tolist()):
+    codes = []
+    for raw in frame[columns[CODE]].tolist():
         try:
-            code = normalize_code(raw)
-            code_level(code)
-            codes.append(code)
-        except CodeError as exc:
-            report.add(layer.file, exc.rule, row=index + 1, column=code_col, value=raw, **where)
-            codes.append(None)
-    first_seen: dict[str, int] = {}
-    for index, code in enumerate(codes):
-        if code is None:
-            continue
-        if code in first_seen:
-            report.add(layer.file, "key_duplicate", row=index + 1, column=code_col, value=code,
-                       detail={"first_row": first_seen[code]}, **where)
-        else:
-            first_seen[code] = index + 1
-    names = frame[name_col].astype("string").str.strip()
-    for index in np.flatnonzero((names.isna() | (names == "")).to_numpy()):
-        report.add(layer.file, "value_missing", row=int(index) + 1, column=name_col, **where)
-    geoms = frame.geometry.values.copy()
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    for index in np.flatnonzero(missing):
-        report.add(layer.file, "geometry_empty", row=int(index) + 1, column=GEOMETRY,
-                   value=codes[index], **where)
-    types = np.array([g.geom_type if g is not None else "" for g in geoms], dtype=object)
-    for index in np.flatnonzero(~missing & ~np.isin(types, list(_POLYGONAL))):
-        report.add(layer.file, "geometry_not_polygon", row=int(index) + 1, column=GEOMETRY,
-                   value=f"{codes[index]} ({types[index]})", **where)
-    province = _province([c for c in codes if c])
-    source_crs = resolve_crs(layer, report, chosen=crs, province=province)
-    if source_crs is None:
+            codes.append(normalize_code(raw))
+        except CodeError:
+            pass
+    errors_before = len(report.errors)
+    crs_report = Report()  # listed after the attribute problems, as a user reads the file
+    source_crs = resolve_crs(layer, crs_report, chosen=crs, province=unit_rules.province_of(codes))
+    units = unit_rules.check_units(frame, report, file=layer.file, sheet=layer.layer, columns=columns,
+                                   crs=source_crs, repair=repair, thorough=True)
+    report.extend(crs_report.problems)
+    if units is None or len(report.errors) > errors_before:
         return None
-    polygonal = ~missing & np.isin(types, list(_POLYGONAL))
-    invalid = polygonal & ~shapely.is_valid(geoms)
-    metric = _local_metric(geoms, source_crs)
-    for index in np.flatnonzero(invalid):
-        reason = shapely.is_valid_reason(geoms[index])
-        if not repair:
-            report.add(layer.file, "geometry_invalid", row=int(index) + 1, column=GEOMETRY,
-                       value=codes[index], hint="geometry_repair", detail={"reason": reason}, **where)
-            continue
-        fixed = shapely.make_valid(geoms[index])
-        parts = [p for p in shapely.get_parts(fixed) if p.geom_type in _POLYGONAL]
-        fixed = shapely.union_all(parts) if parts else shapely.Polygon()
-        before, after = (gpd.GeoSeries([geoms[index], fixed], crs=source_crs).to_crs(metric).area.tolist())
-        # a bow-tie's signed-ring area can be ~0: report absolute change and the repaired area;
-        # a repair that changes the area by more than the set share is refused (an error)
-        share = abs(after - before) / max(before, after, 1e-9)
-        limit = settings.get("repair_max_area_change")
-        detail = {"reason": reason, "area_before_m2": round(before, 1), "area_after_m2": round(after, 1),
-                  "change_m2": round(after - before, 1), "share": f"{share:.0%}", "limit": f"{limit:.0%}"}
-        if share > limit:
-            report.add(layer.file, "geometry_repair_too_large", row=int(index) + 1, column=GEOMETRY,
-                       value=codes[index], detail=detail, **where)
-            continue
-        report.add(layer.file, "geometry_repaired", severity="warning", row=int(index) + 1, column=GEOMETRY,
-                   value=codes[index], detail=detail, **where)
-        geoms[index] = fixed
-    _check_3d(layer, geoms, codes, report)
-    if not _place(layer, geoms, source_crs, province, report):
-        return None
-    if len(report.errors) > errors_before:
-        return None
-    _check_overlaps(layer, geoms, codes, source_crs, metric, report)
-    if len(report.errors) > errors_before:
-        return None
-    out = gpd.GeoDataFrame(
-        {CODE: pd.Series(codes, dtype="string"), NAME: names,
-         LEVEL: pd.Series([code_level(c) for c in codes], dtype="string"),
-         PARENT: pd.Series([parent_code(c) for c in codes], dtype="string")},
-        geometry=gpd.GeoSeries(geoms, crs=source_crs),
-    )
-    return out.to_crs(schema.STORAGE_CRS)
+    return units.to_crs(schema.STORAGE_CRS)
 
 
-def _local_metric(geoms: np.ndarray, source_crs: CRS) -> CRS:
-    """An equal-area CRS centred on the data (areas of repairs and overlaps, anywhere)."""
-    present = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    if not len(present):
-        return CRS.from_epsg(6933)
-    box = gpd.GeoSeries([shapely.box(*shapely.total_bounds(present))], crs=source_crs).to_crs(schema.STORAGE_CRS)
-    centre = box.iloc[0].centroid
-    return CRS.from_proj4(f"+proj=laea +lat_0={centre.y:.4f} +lon_0={centre.x:.4f} +ellps=GRS80 +units=m")
-
-
-OVERLAP_SHARE = 0.01  # neighbours may overlap by digitising noise, not by more than 1 % of the smaller
-
-
-def _check_3d(layer: Layer, geoms: np.ndarray, codes: list, report: Report) -> None:
-    """Polygons with z coordinates are flattened to 2D (a note per layer, never silent)."""
-    where = {"sheet": layer.layer} if layer.layer else {}
-    has_z = shapely.has_z(geoms)
-    if has_z.any():
-        first = int(np.flatnonzero(has_z)[0])
-        report.add(layer.file, "geometry_3d", severity="warning", row=first + 1, column=GEOMETRY,
-                   value=codes[first], detail={"count": int(has_z.sum())}, **where)
-        geoms[has_z] = shapely.force_2d(geoms[has_z])
-
-
-def _check_overlaps(layer: Layer, geoms: np.ndarray, codes: list, source_crs: CRS, metric: CRS,
-                    report: Report) -> None:
-    """Units of one level must not overlap (beyond digitising noise): an error naming both."""
-    where = {"sheet": layer.layer} if layer.layer else {}
-    levels = [code_level(c) if c else None for c in codes]
-    usable = np.array([g is not None and not shapely.is_empty(g) and shapely.is_valid(g) for g in geoms])
-    pairs: set[tuple[int, int]] = set()
-    for level in {lv for lv in levels if lv}:  # one level at a time: parents contain children
-        index = np.flatnonzero(usable & np.array([lv == level for lv in levels]))
-        shapes = geoms[index]
-        tree = shapely.STRtree(shapes)
-        # neighbours in a clean coverage only touch: look at interiors that overlap or contain
-        for predicate in ("overlaps", "contains"):
-            left, right = tree.query(shapes, predicate=predicate)
-            pairs |= {(int(min(index[a], index[b])), int(max(index[a], index[b])))
-                      for a, b in zip(left, right) if a != b}
-    pairs = sorted(pairs)
-    if not pairs:
-        return
-    series = gpd.GeoSeries(geoms, crs=source_crs).to_crs(metric)
-    areas = series.area.to_numpy()
-    for a, b in pairs:
-        shared = shapely.area(shapely.intersection(series.iloc[a], series.iloc[b]))
-        if shared > OVERLAP_SHARE * min(areas[a], areas[b]):
-            report.add(layer.file, "geometry_overlap", row=int(b) + 1, column=GEOMETRY, value=codes[b],
-                       detail={"other": codes[a], "other_row": int(a) + 1, "area_m2": round(float(shared), 1)},
-                       **where)
+def unit_columns(frame: pd.DataFrame) -> dict[str, str]:
+    """Schema name -> column as written: code and name by their usual headers; a level or parent
+    column only under its schema name (a file's own level words are checked, not trusted)."""
+    found = {name: _find_column(frame, name) for name in (CODE, NAME)}
+    found.update({name: name for name in (LEVEL, PARENT) if name in frame.columns})
+    return {name: column for name, column in found.items() if column is not None}
 
 
 def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.DataFrame | None:
@@ -348,7 +218,7 @@ def site_points(layer: Layer, report: Report, *, crs: str | None = None) -> pd.D
             codes.append(normalize_code(raw))
         except CodeError:
             pass
-    source_crs = resolve_crs(layer, report, chosen=crs, province=_province(codes))
+    source_crs = resolve_crs(layer, report, chosen=crs, province=unit_rules.province_of(codes))
     if source_crs is None or len(report.errors) > errors_before:
         return None
     points = gpd.GeoSeries(geoms, crs=source_crs).to_crs(schema.STORAGE_CRS)

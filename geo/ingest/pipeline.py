@@ -21,7 +21,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from geo import personal_data, rules, schema
+from geo import personal_data, rules, schema, unit_rules
 from geo.codes import ancestor_code
 from geo.errors import DataError
 from geo.ingest import boundaries, tables
@@ -130,6 +130,7 @@ def stage(kind: str, upload: Upload, report: Report, *, pick: str | None = None,
         layer = boundaries.read_layer(source, report, layer=chosen.part)
         if layer is not None:
             staged.data = boundaries.check_units(layer, report, crs=crs, repair=repair)
+            staged.written = boundaries.unit_columns(layer.frame)
             _note_candidates(staged)
         return staged
     dataset = schema.DATASETS[kind]
@@ -337,18 +338,28 @@ def merge_rows(kind: str, new: pd.DataFrame, base: pd.DataFrame | None,
     return out, int(len(merged) - int(common.sum()))
 
 
+def unit_places(items: list[Staged]) -> dict[str, tuple[str, str | None, int, str]]:
+    """code -> (file, None, feature number, parent column as written) of every delivered unit
+    (a file without a parent column: its code column, the parent comes from the code)."""
+    places = {}
+    for item in items:
+        column = item.written.get(PARENT, item.written.get(CODE, CODE))
+        for row, code in enumerate(item.data[CODE], start=1):
+            places.setdefault(code, (item.label, None, row, column))
+    return places
+
+
 def cross_check(units: gpd.GeoDataFrame, frames: dict[str, tuple[str, pd.DataFrame, dict]], report: Report,
-                origin: dict[str, str] | None = None) -> None:
-    """Every parent exists; every table code exists in `units` (all rows reported).
-    `frames`: kind[:label] -> (file name, typed frame indexed by Excel row, written headers); `origin`:
-    code -> the delivered file it came from (messages name only the user's files)."""
+                places: dict[str, tuple[str, str | None, int | None, str]] | None = None) -> None:
+    """Every parent exists (the units rule of geo.unit_rules, across all boundary files); every
+    table code exists in `units` (all rows reported). `frames`: kind[:label] -> (file name, typed
+    frame indexed by Excel row, written headers); `places`: code -> where the user delivered it
+    (`unit_places`; units kept from the base are named by the dataset's boundary file)."""
     present = set(units[CODE])
-    origin = origin or {}
-    orphan = (units[LEVEL] != "county").to_numpy() & ~units[PARENT].isin(present).to_numpy()
-    for index in orphan.nonzero()[0]:
-        code = units[CODE].iloc[index]
-        report.add(origin.get(code, schema.FILES["units"]), "parent_unknown", column=CODE, value=code,
-                   detail={"parent": units[PARENT].iloc[index]})
+    places = places or {}
+    codes = units[CODE].tolist()
+    unit_rules.parent_rule(units.reset_index(drop=True), report,
+                           lambda i: places.get(codes[i], (schema.FILES["units"], None, None, CODE)))
     for kind, (file, frame, written) in frames.items():
         column = code_column(schema.DATASETS[kind.split(":")[0]])
         codes = frame[column]
@@ -417,7 +428,7 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
                 return None
     delivered_units = [s for s in ready if s.kind == "units"]
     units = combine_units(delivered_units, report)
-    origin = {c: s.label for s in delivered_units for c in s.data[CODE]}
+    places = unit_places(delivered_units)
     demo = base_demo_kinds(base, before)
     kept_kinds: set[str] = set()
     if mode == "update" and before is not None:
@@ -463,7 +474,7 @@ def publish(store: Store, staged: dict[str, Staged] | list[Staged], *, base: str
         if kept:
             kept_kinds.add(kind)
         tables_[kind] = merged
-    cross_check(units, {k: v for k, v in frames.items()}, report, origin)
+    cross_check(units, {k: v for k, v in frames.items()}, report, places)
     if not report.ok:
         return None
     if before is not None and base is not None and not _is_demo(base):

@@ -141,9 +141,12 @@ def test_code_problems_all_reported(stage):
     frame.loc[4, "code"] = "51172510"
     staged, report = stage("units", "u.geojson", frame.to_json().encode("utf-8"))
     found = [(p.rule, p.row, p.column, p.value) for p in report.errors]
+    # the file also declares level and parent: row 3 (now the county's code) contradicts them
     assert found == [("code_scientific", 2, "code", "4.51103E+11"),
                      ("code_length", 5, "code", "51172510"),
-                     ("key_duplicate", 3, "code", tiny.COUNTY)]
+                     ("key_duplicate", 3, "code", tiny.COUNTY),
+                     ("level_mismatch", 3, "level", "township"),
+                     ("parent_mismatch", 3, "parent_code", tiny.COUNTY)]
     assert report.first("key_duplicate").detail == {"first_row": 1}
 
 
