@@ -86,17 +86,23 @@ def read_table(path: str | os.PathLike, dataset: Dataset, *,
     return parse_table(raw, dataset, source=source, known_codes=known_codes)
 
 
-def validate_units(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
-    """Return a validated copy of a boundary layer in DISPLAY_CRS, or raise DataError at the
-    first error: the units rules of `geo.unit_rules` (the import's) in fail-first mode, on the
-    stored columns (code, name, level, parent_code; rows are feature numbers from 1)."""
+def check_units(gdf: gpd.GeoDataFrame, report: Report, *, source: str) -> gpd.GeoDataFrame | None:
+    """The units rules of `geo.unit_rules` (the import's) on a stored boundary layer (columns
+    code, name, level, parent_code; rows are feature numbers from 1) into `report`: fail-first
+    raises DataError, collect-all returns None after listing every problem. Result in DISPLAY_CRS."""
     _check_columns(gdf, schema.UNITS, source)
-    report = Report(fail_first=True)
     if gdf.crs is None:
         unit_rules.crs_missing(report, source)
+        return None
     out = unit_rules.check_units(gdf, report, file=source, crs=CRS.from_user_input(gdf.crs), parents=True,
                                  columns={CODE: CODE, NAME: NAME, LEVEL: LEVEL, PARENT: PARENT})
-    return out.to_crs(schema.DISPLAY_CRS)
+    return None if out is None else out.to_crs(schema.DISPLAY_CRS)
+
+
+def validate_units(gdf: gpd.GeoDataFrame, *, source: str) -> gpd.GeoDataFrame:
+    """Return a validated copy of a boundary layer in DISPLAY_CRS, or raise DataError at the
+    first error (`check_units` in fail-first mode). Never mutates `gdf`."""
+    return check_units(gdf, Report(fail_first=True), source=source)
 
 
 def read_units(path: str | os.PathLike) -> gpd.GeoDataFrame:

@@ -170,3 +170,15 @@ def test_nothing_is_mutated(tmp_path):
     read_bundle(folder)
     assert units.equals(before)
     shutil.rmtree(folder)
+
+
+def test_invalid_polygon_is_refused_with_its_reason(tmp_path):
+    """The reader applies the import's rule (never a silent repair): row, column and reason named."""
+    from shapely.geometry import Polygon
+    units = tiny.units_frame()
+    x0, y0, s = tiny.X0 + tiny.SIDE, tiny.Y0 + tiny.SIDE, tiny.SIDE
+    units.loc[6, "geometry"] = Polygon([(x0, y0), (x0 + s, y0 + s), (x0 + s, y0), (x0, y0 + s)])
+    with pytest.raises(DataError) as info:
+        read_bundle(tiny.write_folder(tmp_path, units=units))
+    assert (info.value.rule, info.value.row, info.value.column) == ("geometry_invalid", 7, "geometry")
+    assert "边界面无效（Self-intersection" in error_text(info.value)

@@ -5,6 +5,8 @@ row, column and value.
 """
 from __future__ import annotations
 
+import string
+
 from geo.errors import DataError
 
 TEXT: dict[str, str] = {
@@ -964,7 +966,16 @@ def error_text(error: DataError) -> str:
     if error.value is not None and str(error.value) != "":
         parts.append(t("error.where.value", value=error.value))
     rule = TEXT.get(f"rule.{error.rule}", error.rule)
+    facts = {k: "、".join(map(str, v)) if isinstance(v, (list, tuple)) else v for k, v in error.detail.items()}
+    rule = string.Formatter().vformat(rule, (), _Facts(facts))   # e.g. the reason of an invalid polygon
     return f"{'，'.join(parts)}：{rule}。"
+
+
+class _Facts(dict):
+    """Facts of a DataError for its sentence; a fact the error does not carry reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 def group(prefix: str) -> dict[str, str]:
