@@ -14,8 +14,8 @@ import pandas as pd
 from pyproj import CRS
 
 from geo import rules, schema, unit_rules
-from geo.glyphs import display_names
 from geo.errors import DataError
+from geo.glyphs import display_names
 from geo.problems import Report
 from geo.schema import CODE, LEVEL, NAME, PARENT, Dataset
 

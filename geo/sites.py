@@ -5,8 +5,9 @@ Site coordinates are CGCS2000 (EPSG:4490) longitude/latitude; the boundaries lea
 EPSG:4326. The two datums differ by centimetres, far below anything shown, so points are used
 as given. Distances are geodesic on GRS80 (CGCS2000's ellipsoid), never planar degrees.
 
-Bad rows are kept: `site_quality` lists every problem with the site and the field; a site whose
-coordinates are missing, out of range or swapped stays in every table but is not drawn.
+Bad rows are kept: `site_quality` lists every problem with the site and the field, by the rules
+of `geo.site_rules` (the import's); a site whose point cannot be placed (missing, (0, 0), swapped,
+outside its province) stays in every table but is not drawn.
 """
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from geo.schema import CODE, LEVEL, NAME, SITE_STAGES, YEAR
+from geo import site_rules
+from geo.problems import Report
+from geo.schema import CODE, FILES, LEVEL, NAME, SITE_STAGES, YEAR
 
 GEOD = Geod(ellps="GRS80")
-COUNTS = ("planned_households", "moved_households", "planned_persons", "moved_persons", "jobs_found")
 SUPPORT_ITEMS = ("jobs", "industry", "school", "clinic")  # follow-up support (后续扶持)
-QUALITY_COLUMNS = ["site_id", NAME, "field", "rule", "value"]
+QUALITY_COLUMNS = ["site_id", NAME, "field", "rule", "value", "row", "severity"]
 COORDS = "lon/lat"  # the `field` of problems that concern the point as a whole
 _CANDIDATES = 8     # nearest candidates by a planar estimate, then measured geodesically
 
@@ -76,70 +78,28 @@ def _number(value: object) -> float | None:
     return None if value is None or value is pd.NA or value != value else float(value)
 
 
-def _point_checks(sites: pd.DataFrame, units: gpd.GeoDataFrame) -> tuple[pd.Series, list[tuple]]:
-    """(drawable per site, problems) for the coordinates of every site."""
-    shapes = units.to_crs("EPSG:4326").set_index(CODE).geometry
-    minx, miny, maxx, maxy = shapes.total_bounds
-    drawable = pd.Series(False, index=sites.index)
-    problems = []
-    for index, row in sites.iterrows():
-        lon, lat = _number(row["lon"]), _number(row["lat"])
-        site = (row["site_id"], row[NAME])
-        if lon is None or lat is None:
-            for column, value in (("lon", lon), ("lat", lat)):
-                if value is None:
-                    problems.append((*site, column, "coords_missing", None))
-            continue
-        value = f"{lon}, {lat}"
-        township = shapes.get(row["township_code"])
-        here, swapped = shapely.Point(lon, lat), shapely.Point(lat, lon)
-        inside = township is not None and township.covers(here)
-        in_extent = minx <= lon <= maxx and miny <= lat <= maxy
-        swapped_fits = (township is not None and township.covers(swapped)) or (
-            minx <= lat <= maxx and miny <= lon <= maxy)
-        if not inside and not in_extent and swapped_fits:
-            problems.append((*site, COORDS, "coords_swapped", value))
-        elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            problems.append((*site, COORDS, "coords_out_of_range", value))
-        else:
-            drawable[index] = True
-            if not inside:
-                problems.append((*site, COORDS, "outside_township", value))
-    return drawable, problems
-
-
-def _count_checks(sites: pd.DataFrame) -> list[tuple]:
-    problems = []
-    for row in sites.itertuples(index=False):
-        site = (row.site_id, getattr(row, NAME))
-        for column in COUNTS:
-            value = _number(getattr(row, column))
-            if value is not None and value < 0:
-                problems.append((*site, column, "count_negative", int(value)))
-        for moved, planned in (("moved_households", "planned_households"), ("moved_persons", "planned_persons")):
-            m, p = _number(getattr(row, moved)), _number(getattr(row, planned))
-            if m is not None and p is not None and m > p >= 0:
-                problems.append((*site, moved, "moved_exceeds_planned", f"{int(m)} > {int(p)}"))
-        moved = _number(row.moved_households)
-        stage = row.stage if isinstance(row.stage, str) else None  # a site list may carry no stage
-        if stage in ("not_started", "building") and moved is not None and moved > 0:
-            problems.append((*site, "stage", "stage_inconsistent", row.stage))
-    return problems
+def _checked(sites: pd.DataFrame, units: gpd.GeoDataFrame) -> tuple[site_rules.Checked, Report]:
+    """The site rules (geo.site_rules, the import's) on the published sites file: rows as the
+    file numbers them (header = row 1), columns by their schema names."""
+    report = Report()
+    rows = sites.set_axis(pd.RangeIndex(2, len(sites) + 2), axis=0)
+    return site_rules.check_sites(rows, units, report, file=FILES["sites"]), report
 
 
 def site_quality(sites: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One row per problem: site_id, name, field, rule, value. Checks missing / out-of-range /
-    swapped coordinates, points outside the claimed township, negative counts, moved > planned
-    and moved-in households at a site not yet completed. Inputs unchanged; never raises for
-    bad values."""
-    _, problems = _point_checks(sites, units)
-    problems += _count_checks(sites)
-    order = {site: i for i, site in enumerate(sites["site_id"])}
-    frame = pd.DataFrame(problems, columns=QUALITY_COLUMNS)
-    frame["value"] = frame["value"].astype(object).map(
-        lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
-    frame = frame.assign(_order=frame["site_id"].map(order)).sort_values("_order", kind="stable")
-    return frame.drop(columns="_order").reset_index(drop=True)
+    """One row per problem: site_id, name, field, rule, value, row, severity, found by the same
+    rules as the import (missing / (0, 0) / swapped coordinates, outside the province or the
+    claimed township, negative counts, moved > planned, moved in before completion). `field` is
+    the schema column (`lon/lat` for the point as a whole), `row` the row in sites.csv. Inputs
+    unchanged; never raises for bad values."""
+    _, report = _checked(sites, units)
+    position = {row: i for i, row in enumerate(range(2, len(sites) + 2))}
+    ids, names = sites["site_id"].tolist(), sites[NAME].tolist()
+    rows = [{"site_id": ids[position[p.row]], NAME: names[position[p.row]], "field": p.column, "rule": p.rule,
+             "value": None if p.value is None else str(p.value), "row": p.row, "severity": p.severity}
+            for p in report.problems]
+    frame = pd.DataFrame(rows, columns=QUALITY_COLUMNS)
+    return frame.sort_values("row", kind="stable").reset_index(drop=True)
 
 
 def _flag(value: object) -> bool | None:
@@ -174,8 +134,8 @@ def site_figures(sites: pd.DataFrame, units: gpd.GeoDataFrame, services: pd.Data
     out["occupancy"] = (moved / planned.where(planned > 0)).where(moved >= 0)
     out["support_missing"] = [_support_missing(row) for _, row in out.iterrows()]
     out["lacks_support"] = out["support_missing"].map(bool)
-    drawable, _ = _point_checks(sites, units)
-    out["drawable"] = drawable.to_numpy()
+    checked, _ = _checked(sites, units)
+    out["drawable"] = checked.drawable.to_numpy()
     xy = np.array(out[["lon", "lat"]].astype("float64").to_numpy(), dtype=float, copy=True)
     xy[~out["drawable"].to_numpy()] = np.nan
     points = village_points(units)

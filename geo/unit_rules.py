@@ -95,7 +95,7 @@ def declared_rules(frame: pd.DataFrame, codes: list[str | None], report: Report,
         for index, (raw, code) in enumerate(zip(frame[level_col].tolist(), codes)):
             if code is None:
                 continue
-            text = "" if raw is None or (isinstance(raw, float) and raw != raw) else str(raw).strip()
+            text = "" if raw is None or pd.isna(raw) else str(raw).strip()
             if LEVEL_WORDS.get(text, text) != code_level(code):
                 report.add(file, "level_mismatch", sheet=sheet, row=index + 1, column=level_col, value=raw,
                            detail={"expected": code_level(code)})

@@ -71,13 +71,15 @@ def test_quality_lists_every_bad_row_with_field(data):
     assert found == {
         ("S04", "moved_households", "moved_exceeds_planned"),
         ("S04", "moved_persons", "moved_exceeds_planned"),
-        ("S05", "lon", "coords_missing"),
-        ("S05", "lat", "coords_missing"),
-        ("S06", "lon/lat", "coords_swapped"),
+        ("S05", "lon/lat", "point_missing"),
+        ("S06", "lon/lat", "lon_lat_swapped"),
         ("S07", "planned_persons", "count_negative"),
-        ("S08", "lon/lat", "outside_township"),
+        ("S08", "lon/lat", "point_outside_township"),
     }
     assert list(quality.columns[:4]) == ["site_id", "name", "field", "rule"]
+    # rows as sites.csv numbers them (header = row 1), in file order
+    assert list(quality["row"]) == [5, 5, 6, 7, 8, 9]
+    assert dict(zip(quality["rule"], quality["severity"]))["lon_lat_swapped"] == "error"
 
 
 def test_quality_of_a_clean_file_is_empty(data):

@@ -21,7 +21,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 
-from geo import personal_data, rules, schema, unit_rules
+from geo import personal_data, rules, schema, site_rules, unit_rules
 from geo.codes import ancestor_code
 from geo.errors import DataError
 from geo.ingest import boundaries, tables
@@ -170,8 +170,8 @@ def stage(kind: str, upload: Upload, report: Report, *, pick: str | None = None,
         raw = _complete_sites(raw, units, report, repair=repair)
     typed = check_table(raw, dataset, report, known_codes=known)
     if kind == "sites":
-        typed = boundaries.check_site_locations(raw.file, typed, units, report, written=raw.written,
-                                                sheet=raw.sheet, repair=repair)
+        typed = site_rules.check_sites(typed, units, report, file=raw.file, sheet=raw.sheet,
+                                       written=raw.written, repair=repair).sites
     if report.ok:
         staged.data = typed
     return staged
@@ -221,9 +221,9 @@ def _complete_sites(raw: tables.RawTable, units: gpd.GeoDataFrame | None, report
     lat = frame["lat"].map(_float_or_none)
     empty_code = frame["township_code"].map(lambda v: str(v).strip() == "")
     if empty_code.any():
-        found = boundaries.township_of_points(lon.where(empty_code), lat.where(empty_code), units)
+        found = site_rules.township_of_points(lon.where(empty_code), lat.where(empty_code), units)
         if repair:
-            swapped = boundaries.township_of_points(lat.where(empty_code & found.isna()),
+            swapped = site_rules.township_of_points(lat.where(empty_code & found.isna()),
                                                     lon.where(empty_code & found.isna()), units)
             found = found.fillna(swapped)
         for row in frame.index[empty_code & found.notna()]:

@@ -89,3 +89,23 @@ def test_expected_unit_rules_come_out(tmp_path):
     check_units(gpd.read_file(path, engine="pyogrio"), orphans, source="units.gpkg")
     assert [(p.rule, p.row, p.column, p.value) for p in orphans.errors] == [
         ("parent_unknown", 3, "parent_code", tiny.TOWNS[0]), ("parent_unknown", 4, "parent_code", tiny.TOWNS[0])]
+
+
+def test_sites_import_and_quality_list_apply_the_same_rules(tmp_path):
+    """tests/tiny_sites.py's bad rows (moved > planned, no coordinates, swapped, negative count,
+    outside the claimed township): the import reports exactly what the 易地搬迁 page lists."""
+    from geo.read import read_bundle
+    from geo.sites import site_quality
+    from tests import tiny_sites
+    folder = tiny_sites.write_folder(tmp_path / "dataset")
+    delivered = {name: (folder / name).read_bytes() for name in ("units.gpkg", "sites.csv")}
+    imported = _import(tmp_path, delivered, {"units.gpkg": "units", "sites.csv": "sites"})
+    on_import = [(p.rule, p.severity, p.row, p.column) for p in imported.problems
+                 if p.file == "sites.csv" and p.severity != "info"]
+    bundle = read_bundle(folder)
+    listed = site_quality(bundle.sites, bundle.units)
+    on_page = list(zip(listed["rule"], listed["severity"], listed["row"], listed["field"]))
+    assert on_import == on_page
+    assert {rule for rule, *_ in on_page} == {"moved_exceeds_planned", "point_missing", "lon_lat_swapped",
+                                              "count_negative", "point_outside_township"}
+    assert imported.rules("error") == ["lon_lat_swapped"]   # the import refuses it without --repair

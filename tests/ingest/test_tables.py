@@ -134,8 +134,9 @@ def _sites(**changes) -> pd.DataFrame:
 def test_site_locations(stage, tiny_units):
     staged, report = stage("sites", "安置点.csv", fx.csv_bytes(_sites(), "utf-8"), units=tiny_units)
     found = [(p.rule, p.severity, p.row, p.column) for p in report.problems if p.rule not in ("encoding_chosen",)]
-    assert found == [("point_zero", "error", 3, "lon"), ("lon_lat_swapped", "error", 4, "lon"),
-                     ("point_outside_township", "warning", 5, "lon")]
+    # problems of the point as a whole name both coordinate columns (as the quality list does)
+    assert found == [("point_zero", "error", 3, "lon/lat"), ("lon_lat_swapped", "error", 4, "lon/lat"),
+                     ("point_outside_township", "warning", 5, "lon/lat")]
     assert report.first("point_outside_township").detail == {"township": tiny.TOWNS[0]}
 
 
