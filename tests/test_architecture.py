@@ -18,11 +18,37 @@ def imports(path: Path) -> set[str]:
     return names
 
 
+# Packages above geo/ and layers/ (they import geo); nothing in the lower floors may reach them.
+UPPER = {"streamlit", "streamlit_folium", "ui", "cli", "pages", "serve", "access", "streamlit_app"}
+
+
+def dynamic_imports(path: Path) -> set[str]:
+    """Top-level names given as string literals to importlib.import_module / __import__."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in ("import_module", "__import__"):
+                names.add(node.args[0].value.split(".")[0])
+    return names
+
+
 def test_geo_and_layers_never_import_streamlit_or_ui():
+    """No exemption: every module of geo/ and layers/, lazy imports inside functions included."""
     for folder in ("geo", "layers"):
         for path in (ROOT / folder).rglob("*.py"):
-            found = imports(path) & {"streamlit", "streamlit_folium", "ui", "cli", "pages"}
+            found = (imports(path) | dynamic_imports(path)) & UPPER
             assert not found, f"{path.relative_to(ROOT)} imports {found}"
+
+
+def test_the_floor_check_sees_lazy_and_dynamic_imports(tmp_path):
+    """The check above is not blind to an import inside a function or through importlib."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("import importlib\n\ndef f():\n    from ui import text\n    importlib.import_module('cli.ingest')\n",
+                     encoding="utf-8")
+    assert (imports(probe) | dynamic_imports(probe)) & UPPER == {"ui", "cli"}
 
 
 def test_geo_never_imports_layers():
