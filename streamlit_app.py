@@ -19,6 +19,7 @@ if __name__ == "__main__":
     from ui.export import export_panel
     from ui.kpi import overview_cards
     from ui.layout import page_header
+    from ui.notices import poor_flag_notice
     from ui.ranking import ranking_panel
     from ui.setup import load_bundle, setup_page
     from ui.state import ViewState, shared_year
@@ -43,6 +44,7 @@ def landing() -> None:
     prepared = maps.prepare(view)
     st.subheader(t("overview.map_title", year=year))
     st.caption(t("overview.click_hint"))
+    poor_flag_notice(view, st.container())   # always drawn: the map keeps its place
     map_column, rank_column = st.columns([3, 1.25])
     with map_column:
         clicked = ViewState("overview").map(maps.layer(prepared, view))

@@ -10,6 +10,7 @@ from ui.maps import region_label
 from ui.export import export_panel
 from ui.info import info_panel
 from ui.layout import column_widths, page_header, url_notice
+from ui.notices import poor_flag_notice
 from ui.ranking import ranking_panel
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -48,6 +49,7 @@ with st.expander(t("exit.search")):
 prepared = maps.prepare(view)
 st.caption(t("exit.click_hint"))
 notices = st.container()   # always there, so the map keeps its place (and its iframe) in the page
+poor_flag_notice(view, notices)   # counties without a 贫困县 flag: say why status is 无数据
 if not int((~prepared.rows["context"]).sum()):
     notices.info(t("exit.empty"))
 flagged = int(prepared.rows["flag"].notna().sum())
