@@ -41,12 +41,15 @@ DEFAULT = View()
 
 def latest_open_year(exit_status: pd.DataFrame) -> int:
     """The latest campaign year whose year-end map still shows work: some poor unit not exited
-    by then (not an all-green map). The last campaign year if every year is open, the first
-    if none is."""
+    by then (not an all-green map). When none is (or no row flags a poor unit, e.g. a township
+    table without 贫困县), the latest delivered year; the last campaign year without data."""
     poor = exit_status.loc[(exit_status["poor_flag"] == True).fillna(False).astype(bool)]  # noqa: E712
     open_rows = poor.loc[poor["actual_exit_year"].isna() | (poor["actual_exit_year"] > poor["year"])]
     years = sorted(set(int(y) for y in open_rows["year"]) & set(YEARS))
-    return years[-1] if years else YEARS[-1]
+    if years:
+        return years[-1]
+    delivered = sorted(set(int(y) for y in exit_status["year"].dropna()) & set(YEARS))
+    return delivered[-1] if delivered else YEARS[-1]
 
 
 def region_level(region: str) -> str:

@@ -14,6 +14,7 @@ from geo.aggregate import region_kpis, unit_figures
 from geo.ingest.store import Store
 from geo.poor_county import counties_without_flag
 from geo.read import read_bundle
+from geo.view import latest_open_year
 from tests.ingest import delivery as dl
 
 
@@ -47,6 +48,8 @@ def test_a_township_delivery_names_every_county_without_flag(prefecture, tmp_pat
     # never derived: the counties' figures are still the sums of their townships
     assert region_kpis(figures).registered_poor == delivery.totals["registered_poor"]
     assert region_kpis(figures).poor_counties == 0
+    # the pages open on the delivered year (not on an empty 2020 of zeros)
+    assert latest_open_year(bundle.exit_status) == dl.YEAR
 
 
 @pytest.mark.parametrize("header, mapping", [("是否贫困县", None), ("贫困县标识", {"贫困县标识": "poor_flag"})],
