@@ -38,7 +38,7 @@ def test_county_status_without_flag_is_explained(liupanshui, open_page, page):
     assert not at.exception
     notices = _notices(at)
     assert len(notices) == 1
-    assert "本数据没有标明哪些县是贫困县" in notices[0] and "数据管理" in notices[0] and "“无数据”" in notices[0]
+    assert "缺少“是否贫困县”列" in notices[0] and "数据管理" in notices[0] and "“无数据”" in notices[0]
 
 
 def test_demo_has_the_flag_and_no_notice(open_page):
