@@ -92,7 +92,10 @@ def site_quality(sites: pd.DataFrame, units: gpd.GeoDataFrame) -> pd.DataFrame:
     claimed township, negative counts, moved > planned, moved in before completion). `field` is
     the schema column (`lon/lat` for the point as a whole), `row` the row in sites.csv. Inputs
     unchanged; never raises for bad values."""
-    _, report = _checked(sites, units)
+    return _quality(sites, _checked(sites, units)[1])
+
+
+def _quality(sites: pd.DataFrame, report: Report) -> pd.DataFrame:
     position = {row: i for i, row in enumerate(range(2, len(sites) + 2))}
     ids, names = sites["site_id"].tolist(), sites[NAME].tolist()
     rows = [{"site_id": ids[position[p.row]], NAME: names[position[p.row]], "field": p.column, "rule": p.rule,
@@ -134,7 +137,7 @@ def site_figures(sites: pd.DataFrame, units: gpd.GeoDataFrame, services: pd.Data
     out["occupancy"] = (moved / planned.where(planned > 0)).where(moved >= 0)
     out["support_missing"] = [_support_missing(row) for _, row in out.iterrows()]
     out["lacks_support"] = out["support_missing"].map(bool)
-    checked, _ = _checked(sites, units)
+    checked, report = _checked(sites, units)
     out["drawable"] = checked.drawable.to_numpy()
     xy = np.array(out[["lon", "lat"]].astype("float64").to_numpy(), dtype=float, copy=True)
     xy[~out["drawable"].to_numpy()] = np.nan
@@ -142,7 +145,7 @@ def site_figures(sites: pd.DataFrame, units: gpd.GeoDataFrame, services: pd.Data
     for item, column in (("clinic", "clinic_m"), ("road", "road_m")):
         targets = service_targets(services, points, year, item)
         out[column], _ = nearest_m(xy, targets[["lon", "lat"]].to_numpy())
-    quality = site_quality(sites, units)
+    quality = _quality(sites, report)
     out["problems"] = out["site_id"].map(quality["site_id"].value_counts()).fillna(0).astype(int)
     return out
 
