@@ -1,6 +1,8 @@
 """Boundary and point layers from uploads (GeoJSON, zipped Shapefile, GeoPackage): encoding,
-CRS (declared, or confirmed by the user from suggestions), codes, geometry checks and repair
-with consent, placement in China and in the province the codes name.
+CRS (declared, or confirmed by the user from suggestions) and the columns by their usual
+headers; the units are then checked by the portal's one rule set for boundaries
+(`geo.unit_rules`: codes, geometry, repair with consent, placement, overlaps), the one a
+published dataset is read with. Site points become a text table for `geo.site_rules`.
 
 Every function returns new frames (EPSG:4490, CGCS2000) and reports problems into a Report.
 """
