@@ -116,7 +116,8 @@ if site is not None:   # a marker: its panel replaces the unit's
 with side:
     picked = s.get(state.key("site"))
     if picked in set(shown["site_id"].astype(str)):
-        township = site_panel(picked, view.year, key=state.key("site_panel"))
+        home = shown.loc[shown["site_id"].astype(str) == picked, "township_code"].iloc[0]
+        township = site_panel(picked, view.year, key=state.key("site_panel"), open_button=view.region != home)
         if township is not None:
             s[state.key("site")] = None
             state.go(show_region(view, township))

@@ -39,6 +39,11 @@ def _row(frame: pd.DataFrame, code: str) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
+def _true(value: object) -> bool:
+    """True for a true boolean of any kind (Python, NumPy); False for false and missing."""
+    return value is not None and not pd.isna(value) and bool(value)
+
+
 def _status(value: object) -> str:
     return t(f"status.{value if isinstance(value, str) else 'no_data'}")
 
@@ -89,7 +94,7 @@ def standard(code: str, year: int) -> str:
     row = _row(frame(year), code)
     if row is None:
         return ""
-    verdict = t("svc.compliant") if row["compliant"] is True else t("svc.not_compliant")
+    verdict = t("svc.compliant") if _true(row["compliant"]) else t("svc.not_compliant")
     reasons = ps.reasons_text(row["reasons"])
     return t("info.standard", standard=t(key), verdict=verdict) + (f"（{reasons}）" if reasons else "")
 
@@ -115,7 +120,7 @@ def standard_items(code: str, year: int) -> tuple[list[str], list[str]]:
             met.append(t("panel.incidence_met", value=float(incidence) * 100))
     for item in items:
         value = row.get(_VILLAGE_COLUMNS.get(item, item))
-        if item not in named and value is not None and not pd.isna(value) and bool(value):
+        if item not in named and _true(value):
             met.append(ps.item_label(item))
     if level == "county":
         towns = ps.townships(year)
@@ -201,11 +206,9 @@ def info_panel(code: str, year: int, *, key: str, sections: Sequence[Section] = 
     names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
     st.markdown(f"##### {t('info.title', name=md_escape(names.get(code, code)))}")
     st.caption(md_escape(parent_chain(code, names)) + f" · {code}")
-    rows = figures(code, year)
-    if rows:
-        st.markdown(t("info.exit", plan=rows[1][1], actual=rows[2][1]))
-        st.markdown("  \n".join(f"{label}：**{value}**" for label, value in rows if label not in (
-            t("field.planned_exit_year"), t("field.actual_exit_year"))))
+    rows = [(label, value) for label, value in figures(code, year) if value != "—" or label == t("field.status")]
+    if rows:   # figures the data have (no plan year for a non-poor unit, no monitoring before 2019)
+        st.markdown("  \n".join(f"{label}：**{value}**" for label, value in rows))
         problem = _consistency(code, year)
         if problem:
             st.warning(md_escape(problem))
@@ -234,10 +237,10 @@ def info_panel(code: str, year: int, *, key: str, sections: Sequence[Section] = 
     return False
 
 
-def site_panel(site_id: str, year: int, *, key: str) -> str | None:
+def site_panel(site_id: str, year: int, *, key: str, open_button: bool = True) -> str | None:
     """Draw the panel of relocation site `site_id` as of `year`: movers, stage, occupancy,
     follow-up support, distances and the data-quality problems of its row. Returns the site's
-    township code when the user asked to open it, else None."""
+    township code when the user asked to open it (`open_button=False`: it is shown), else None."""
     sites = ps.sites(year)
     rows = sites.loc[sites["site_id"].astype(str) == site_id]
     if not len(rows):
@@ -269,7 +272,7 @@ def site_panel(site_id: str, year: int, *, key: str) -> str | None:
     else:
         st.caption(t("panel.site_no_problems"))
     township = row["township_code"]
-    if isinstance(township, str) and st.button(t("panel.site_open"), key=f"{key}.open", width="stretch"):
+    if open_button and isinstance(township, str) and st.button(t("panel.site_open"), key=f"{key}.open", width="stretch"):
         return township
     return None
 

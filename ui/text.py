@@ -907,7 +907,6 @@ TEXT: dict[str, str] = {
     "info.title": "单位信息：{name}",
     "basemap.shifted": "底图设置（tile_url）指向 GCJ-02 / BD-09 坐标的瓦片服务（如高德、腾讯、百度）：本系统的边界和安置点为 CGCS2000 坐标，叠加后会偏移数百米。请改用天地图等 CGCS2000 / WGS-84 底图。",
     "info.year": "年度",
-    "info.exit": "计划退出：{plan} 年 · 实际退出：{actual} 年",
     "info.standard": "{standard}：{verdict}",
     "info.sites": "本地安置点 {count} 个：{names}",
     "info.open": "查看下级单位",
