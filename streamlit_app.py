@@ -68,9 +68,9 @@ def landing() -> None:
     with map_column:
         clicked = ViewState("overview").map(maps.layer(prepared, view))
     with side:
-        if selected:   # the clicked county's panel; its button opens the county on 退出进度
-            if info_panel(selected, year, key="overview.info", open_label=t("panel.open_exit")):
-                ViewState("exit").open(drill(replace(view, selected=None), selected), "pages/exit_map.py")
+        # the clicked county's panel; its button opens the county on 退出进度
+        if selected and info_panel(selected, year, key="overview.info", open_label=t("panel.open_exit")):
+            ViewState("exit").open(drill(replace(view, selected=None), selected), "pages/exit_map.py")
         clicked = ranking_panel(year, "county", "", key="overview.ranking") or clicked
     if clicked in set(prepared.rows["code"]) and clicked != selected:   # a county: select it
         st.session_state["overview.selected"] = clicked

@@ -17,10 +17,10 @@ from layers.snapshot import identity_name
 from ui import cache
 from ui import inspection as ui_ins
 from ui import pages_support as ps
-from ui.export import export_panel
-from ui.info import info_panel, inspection_section
-from ui.layout import page_header
 from ui.escape import md_escape
+from ui.export import export_panel
+from ui.info import inspection_section, view_panel
+from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -44,8 +44,7 @@ view = View(level=level, region=region, year=ui_ins.view_year(asof), selected=st
 state.publish(view, choices.params(), drop=("indicator", "classing", "mode"))
 
 export_slot = page_header(t("insp.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+url_notice(problems)
 if not has_problems:
     st.info(t("insp.no_data"))
 st.caption(t("insp.asof_caption", date=f"{asof:%Y-%m-%d}", latest=f"{default_day:%Y-%m-%d}"))
@@ -80,12 +79,9 @@ map_column, side = st.columns([3, 1.25])
 with map_column:
     clicked = state.map(groups)
 with side:   # the clicked unit's panel (or the region's): open problems, projects, supervision
-    unit = view.selected or (view.region if view.region != ROOT else None)
-    if unit is None:
-        st.caption(t("panel.hint"))
-    elif info_panel(unit, view.year, key=state.key("info"), sections=[inspection_section(asof)], problems=False,
-                    open_button=unit != view.region):
-        state.go(show_region(view, unit))
+    opened = view_panel(view, key=state.key("info"), sections=[inspection_section(asof)], problems=False)
+if opened:
+    state.go(show_region(view, opened))
 if clicked in set(shapes[CODE]) and clicked != view.selected:
     state.go(replace(view, selected=clicked))
 

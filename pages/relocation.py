@@ -9,12 +9,18 @@ import streamlit as st
 
 from geo.schema import SITE_STAGES
 from geo.sites import SiteFilter, beyond, filter_sites, site_kpis
-from geo.view import ROOT, drill, parse_page_params, region_prefix, show_region
-from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
+from geo.view import drill, parse_page_params, region_prefix, show_region
+from layers.sites_layer import (
+    SitesLegend,
+    marker_radius,
+    sites_group,
+    sites_json,
+    size_steps,
+)
 from ui import maps
 from ui import pages_support as ps
 from ui.export import export_panel, relocation_overlay
-from ui.info import info_panel, site_clicked, site_panel, sites_section
+from ui.info import site_clicked, site_panel, sites_section, view_panel
 from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -121,13 +127,9 @@ with side:
         if township is not None:
             s[state.key("site")] = None
             state.go(show_region(view, township))
-    elif view.selected or view.region != ROOT:
-        unit = view.selected or view.region
-        if info_panel(unit, view.year, key=state.key("info"), sections=[sites_section(view.year)],
-                      sites=False, open_button=unit != view.region):
-            state.go(drill(view, unit))
-    else:
-        st.caption(t("panel.hint_sites"))
+    elif opened := view_panel(view, key=state.key("info"), sections=[sites_section(view.year)], sites=False,
+                              hint="panel.hint_sites"):
+        state.go(drill(view, opened))
 if clicked in set(prepared.rows["code"]):
     s[state.key("site")] = None
     state.go(drill(view, clicked))

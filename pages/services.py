@@ -9,14 +9,14 @@ import streamlit as st
 
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
-from geo.view import ROOT, focus, parse_page_params, region_prefix, show_region
+from geo.view import focus, parse_page_params, region_prefix, show_region
 from layers.service_layer import MAX_GAP_CLASS
 from layers.snapshot import identity_name
 from ui import cache, maps
 from ui import pages_support as ps
 from ui.escape import md_escape
 from ui.export import export_panel, services_overlay
-from ui.info import info_panel, services_section
+from ui.info import services_section, view_panel
 from ui.layout import column_widths, page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -72,12 +72,9 @@ map_column, side = st.columns([3, 1.25])
 with map_column:
     clicked = state.map(groups, layer_control=ps.layer_control())
 with side:   # the clicked village's panel (or the region's), with its service items
-    shown_unit = view.selected or (view.region if view.region != ROOT else None)
-    if shown_unit is None:
-        st.caption(t("panel.hint"))
-    elif info_panel(shown_unit, view.year, key=state.key("info"), sections=[services_section(view.year)],
-                    open_button=shown_unit != view.region):
-        state.go(replace(show_region(view, shown_unit), level="village"))
+    opened = view_panel(view, key=state.key("info"), sections=[services_section(view.year)])
+if opened:
+    state.go(replace(show_region(view, opened), level="village"))
 if clicked in set(villages[CODE]) and clicked != view.selected:
     state.go(focus(view, clicked))
 

@@ -14,12 +14,19 @@ import pandas as pd
 import streamlit as st
 
 from geo import inspection as ins
-from geo.codes import code_level, parent_code
+from geo.codes import code_level
 from geo.consistency import consistency_flags
-from geo.schema import CODE, INCIDENCE_THRESHOLD, NAME, TOWNSHIP_SERVICES, VILLAGE_SERVICES, YEARS
+from geo.schema import (
+    CODE,
+    INCIDENCE_THRESHOLD,
+    NAME,
+    TOWNSHIP_SERVICES,
+    VILLAGE_SERVICES,
+    YEARS,
+)
 from geo.standards import VILLAGE_ITEMS
 from geo.table import to_csv_bytes
-from geo.view import parent_chain
+from geo.view import ROOT, View, parent_chain
 from ui import auth, cache
 from ui import inspection as ui_ins
 from ui import pages_support as ps
@@ -235,6 +242,20 @@ def info_panel(code: str, year: int, *, key: str, sections: Sequence[Section] = 
     if open_button and code_level(code) in ("county", "township"):
         return st.button(open_label or t("info.open"), key=f"{key}.open", width="stretch")
     return False
+
+
+def view_panel(view: View, *, key: str, sections: Sequence[Section] = (), problems: bool = True,
+               sites: bool = True, hint: str = "panel.hint") -> str | None:
+    """The side panel of a map page: the selected unit's, else the view's region's (without an
+    open button: the map shows its children), else a hint. Returns the code the user asked to
+    open, else None."""
+    unit = view.selected or (view.region if view.region != ROOT else None)
+    if unit is None:
+        st.caption(t(hint))
+        return None
+    opened = info_panel(unit, view.year, key=key, sections=sections, problems=problems, sites=sites,
+                        open_button=unit != view.region)
+    return unit if opened else None
 
 
 def site_panel(site_id: str, year: int, *, key: str, open_button: bool = True) -> str | None:

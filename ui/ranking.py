@@ -12,7 +12,7 @@ from ui.text import t
 
 
 def _change_text(change: object) -> str:
-    if change is pd.NA or change is None or change != change:
+    if change is None or pd.isna(change):
         return "—"
     change = int(change)
     return "—" if change == 0 else (f"▲ {change}" if change > 0 else f"▼ {-change}")

@@ -105,7 +105,7 @@ def test_inspection_panel_lists_open_problems_projects_and_supervision(open_page
 
 
 def test_panel_csv_holds_the_units_figures_and_history():
-    from ui.info import panel_table   # plain function over the app's caches (demo data)
+    from ui.info import panel_table  # plain function over the app's caches (demo data)
     table = panel_table(SHILONG, 2016)
     rows = dict(zip(table["项目"], table["内容"]))
     assert rows["区划代码"] == SHILONG and rows["名称"] == "石龙村" and rows["实际退出年度"] == "2016"
