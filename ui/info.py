@@ -220,8 +220,8 @@ def info_panel(code: str, year: int, *, key: str, sections: Sequence[Section] = 
         if problem:
             st.warning(md_escape(problem))
     verdict = standard(code, year)
-    if verdict:
-        st.markdown(verdict)
+    if verdict:   # reasons name townships (data): escaped
+        st.markdown(md_escape(verdict))
         met, failed = standard_items(code, year)
         if met:
             st.markdown(t("panel.met", items="、".join(md_escape(m) for m in met)))
