@@ -70,10 +70,12 @@ def click_unit(page, frame, units, code: str) -> None:
     click_at(page, frame, point.y, point.x)
 
 
-def panel_text(page, heading: str) -> str:
-    """The side column's text once its heading reads `heading`."""
+def panel_text(page, heading: str, wait_idle) -> str:
+    """The side column's text once its heading reads `heading` and the run has ended (elements
+    of the previous panel stay on screen until then)."""
     page.wait_for_function("(h) => Array.from(document.querySelectorAll('h5')).some(e => e.innerText.includes(h))",
                            arg=heading, polling=100, timeout=60_000)
+    wait_idle(page)
     return page.locator(PANEL).last.inner_text()
 
 
@@ -99,7 +101,7 @@ def test_landing_click_shows_the_county_panel_and_opens_it(portal, page, page_lo
     count_polygons(frame, wait_for=7)
     with expect_rerun(page):
         click_unit(page, frame, units, QU)
-    text = panel_text(page, "单位信息：渠县")
+    text = panel_text(page, "单位信息：渠县", wait_idle)
     assert "剩余贫困人口" in text and "一低三有" in text and "计划退出年度：2018" in text
     assert "selected=511725000000" in page.url
     screens(page, wait_idle, map_frame, "overview_panel")
@@ -123,7 +125,7 @@ def test_services_click_shows_the_village_panel(portal, page, page_log, wait_idl
     count_polygons(frame, wait_for=len(villages))
     with expect_rerun(page):
         click_unit(page, frame, units, SHILONG)
-    text = panel_text(page, "单位信息：石龙村")
+    text = panel_text(page, "单位信息：石龙村", wait_idle)
     assert "一低五有：未达标" in text and "缺卫生室" in text and "服务设施：" in text and "剩余贫困人口" in text
     page.wait_for_function("() => location.search.includes('selected=511722002203')", polling=100)
     screens(page, wait_idle, map_frame, "services_panel")
@@ -141,7 +143,7 @@ def test_relocation_site_click_shows_the_site_panel(portal, page, page_log, wait
     frame.wait_for_function(f"() => ({_MARKERS_JS})().some(m => m.id === '{site['site_id']}')", polling=100)
     with expect_rerun(page):
         click_at(page, frame, float(site["lat"]), float(site["lon"]))
-    text = panel_text(page, f"安置点信息：{site['name']}")
+    text = panel_text(page, f"安置点信息：{site['name']}", wait_idle)
     assert "入住率" in text and "建设阶段" in text and "距最近有卫生室的村" in text
     assert f"{int(site['planned_households']):,}" in text
     page.wait_for_function("(id) => location.search.includes('site=' + id)", arg=str(site["site_id"]), polling=100)
@@ -163,7 +165,7 @@ def test_inspection_click_shows_open_problems_projects_supervision(portal, page,
     count_polygons(frame, wait_for=int(((units.level == "village") & units.code.str.startswith(WANYUAN[:6])).sum()))
     with expect_rerun(page):
         click_unit(page, frame, units, village)
-    text = panel_text(page, f"单位信息：{name}")
+    text = panel_text(page, f"单位信息：{name}", wait_idle)
     count = int((open_items["code"] == village).sum())
     assert f"未销号问题 {count} 个（截至 {ASOF}）" in text and "剩余贫困人口" in text
     page.wait_for_function("(c) => location.search.includes('selected=' + c)", arg=village, polling=100)
@@ -219,7 +221,7 @@ def test_hostile_names_stay_text_in_every_panel(start_portal, tmp_path: Path, pa
         page.goto(server.url + link)
         wait_idle(page)
         heading = "安置点信息：" if name == "relocation_site" else "单位信息："
-        text = panel_text(page, heading + evil)
+        text = panel_text(page, heading + evil, wait_idle)
         panel = page.locator(PANEL).last
         assert panel.locator("img").count() == 0 and panel.locator("strong:text-is('x')").count() == 0, name
         assert evil in text, name
@@ -264,7 +266,7 @@ def test_ranking_click_focuses_the_map_on_that_unit(portal, page, page_log, wait
     grid.scroll_into_view_if_needed()
     with expect_rerun(page):
         _click_row(page, grid, _ranking_row(page, grid, "渠县"))
-    panel_text(page, "单位信息：渠县")
+    panel_text(page, "单位信息：渠县", wait_idle)
     page.wait_for_function("() => location.search.includes('selected=511725000000')", polling=100)
     clean(page_log)
 
