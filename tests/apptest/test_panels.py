@@ -116,12 +116,13 @@ def test_panel_csv_holds_the_units_figures_and_history():
 @pytest.fixture
 def evil_folder(tmp_path):
     units = tiny.units_frame()
-    units.loc[units.code == tiny.TOWNS[1], "name"] = EVIL_MD
+    units.loc[units.code.isin([tiny.TOWNS[1], tiny.COUNTY]), "name"] = EVIL_MD
     return tiny.write_folder(tmp_path / "evil", units=units, sites=tiny.table(tiny_sites.site_rows(), "sites"),
                              services=tiny.table(tiny_sites.services_rows(), "services"))
 
 
 @pytest.mark.parametrize("page, params, evil", [
+    (None, {"year": "2019", "selected": tiny.COUNTY}, EVIL_MD),
     ("pages/exit_map.py", {"level": "village", "region": tiny.TOWNS[1], "year": "2019",
                            "selected": tiny.VILLAGES[3]}, EVIL_IMG),
     ("pages/services.py", {"region": tiny.TOWNS[1], "year": "2019", "selected": tiny.VILLAGES[3]}, EVIL_IMG),

@@ -202,7 +202,7 @@ def test_inspection_print_button_on_a_laptop_screen_makes_a_file(portal, page, p
 
 def test_hostile_names_stay_text_in_every_panel(start_portal, tmp_path: Path, page, page_log, wait_idle):
     units = tiny.units_frame()
-    units.loc[units.code == tiny.TOWNS[1], "name"] = EVIL_MD
+    units.loc[units.code.isin([tiny.TOWNS[1], tiny.COUNTY]), "name"] = EVIL_MD
     folder = tiny.write_folder(tmp_path / "evil", units=units, sites=tiny.table(tiny_sites.site_rows(), "sites"),
                                services=tiny.table(tiny_sites.services_rows(), "services"))
     server = start_portal(env={"PORTAL_DATA_DIR": str(folder)})
@@ -210,6 +210,7 @@ def test_hostile_names_stay_text_in_every_panel(start_portal, tmp_path: Path, pa
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     evil_village = tiny.VILLAGES[3]
     links = {
+        "overview": (f"/?year=2019&selected={tiny.COUNTY}", EVIL_MD),
         "exit_map": (f"/exit_map?level=village&region={tiny.TOWNS[1]}&year=2019&selected={evil_village}", EVIL_IMG),
         "services": (f"/services?region={tiny.TOWNS[1]}&year=2019&selected={evil_village}", EVIL_IMG),
         "inspection": (f"/inspection?region={tiny.TOWNS[1]}&level=village&selected={evil_village}", EVIL_IMG),
