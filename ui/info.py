@@ -93,8 +93,9 @@ def figures(code: str, year: int) -> list[tuple[str, str]]:
     return out
 
 
-def standard(code: str, year: int) -> str:
-    """'一低五有：达标' / '乡三有：未达标（缺卫生院）' / '一低三有：…' of the unit in `year`."""
+def standard(code: str, year: int, *, reasons: bool = True) -> str:
+    """'一低五有：达标' / '乡三有：未达标（缺卫生院）' / '一低三有：…' of the unit in `year`
+    (`reasons=False`: the verdict alone, the panel lists them item by item)."""
     level = code_level(code)
     frame, key = {"village": (ps.villages, "svc.compliance"), "township": (ps.townships, "svc.township_compliance"),
                   "county": (ps.counties, "svc.county_compliance")}[level]
@@ -102,8 +103,8 @@ def standard(code: str, year: int) -> str:
     if row is None:
         return ""
     verdict = t("svc.compliant") if _true(row["compliant"]) else t("svc.not_compliant")
-    reasons = ps.reasons_text(row["reasons"])
-    return t("info.standard", standard=t(key), verdict=verdict) + (f"（{reasons}）" if reasons else "")
+    words = ps.reasons_text(row["reasons"]) if reasons else ""
+    return t("info.standard", standard=t(key), verdict=verdict) + (f"（{words}）" if words else "")
 
 
 def standard_items(code: str, year: int) -> tuple[list[str], list[str]]:
@@ -219,9 +220,9 @@ def info_panel(code: str, year: int, *, key: str, sections: Sequence[Section] = 
         problem = _consistency(code, year)
         if problem:
             st.warning(md_escape(problem))
-    verdict = standard(code, year)
-    if verdict:   # reasons name townships (data): escaped
-        st.markdown(md_escape(verdict))
+    verdict = standard(code, year, reasons=False)
+    if verdict:   # the reasons follow item by item (they name townships, data: escaped)
+        st.markdown(verdict)
         met, failed = standard_items(code, year)
         if met:
             st.markdown(t("panel.met", items="、".join(md_escape(m) for m in met)))
