@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import inspection as ins
-from geo.codes import code_level
+from geo.codes import code_level, parent_code
 from geo.consistency import consistency_flags
 from geo.schema import (
     CODE,
@@ -26,7 +26,7 @@ from geo.schema import (
 )
 from geo.standards import VILLAGE_ITEMS
 from geo.table import to_csv_bytes
-from geo.view import ROOT, View, parent_chain
+from geo.view import ROOT, View, parent_chain, region_prefix
 from ui import auth, cache
 from ui import inspection as ui_ins
 from ui import pages_support as ps
@@ -35,10 +35,20 @@ from ui.maps import flag_text
 from ui.text import t
 
 Section = Callable[[str], None]   # draws a page's own part of the panel for a unit code
-_DIGITS = {"county": 6, "township": 9, "village": 12}
 # village services columns of the 一低五有 items (the standard names collective income by its
 # services-file column, the services table by its yes/no column)
 _VILLAGE_COLUMNS = {"collective_income": "collective_economy"}
+
+
+def _prefix(code: str) -> str:
+    """Code prefix of `code` and every unit below it (a village is its own code)."""
+    return code if code_level(code) == "village" else region_prefix(code)
+
+
+def _home_prefix(code: str) -> str:
+    """Prefix of the township-level area of `code`: a village's township, else the unit itself
+    (relocation sites belong to townships)."""
+    return region_prefix(parent_code(code)) if code_level(code) == "village" else region_prefix(code)
 
 
 def _row(frame: pd.DataFrame, code: str) -> pd.Series | None:
@@ -146,7 +156,7 @@ def open_problems(code: str, asof: pd.Timestamp | None = None) -> pd.DataFrame |
     states = ui_ins.problem_states(asof) if asof is not None else None
     if states is None:
         return None
-    own = ins.filter_items(states, prefix=code[:_DIGITS[code_level(code)]])
+    own = ins.filter_items(states, prefix=_prefix(code))
     return own.loc[own["state"].isin(ins.OPEN_STATES)]
 
 
@@ -171,8 +181,7 @@ def _problems_line(code: str) -> None:
 
 def _sites_line(code: str, year: int) -> None:
     sites = ps.sites(year)
-    here = sites.loc[sites["township_code"].str.startswith(code[:_DIGITS["township"]] if code_level(code) == "village"
-                                                          else code[:_DIGITS[code_level(code)]])]
+    here = sites.loc[sites["township_code"].str.startswith(_home_prefix(code))]
     if len(here):
         names = "、".join(md_escape(n) for n in here["name"].astype(str).head(5))
         more = t("panel.more", count=len(here) - 5) if len(here) > 5 else ""
@@ -337,8 +346,7 @@ def sites_section(year: int) -> Section:
     """易地搬迁: the sites of the unit (name, stage, movers, occupancy) as a small table."""
     def draw(code: str) -> None:
         sites = ps.sites(year)
-        digits = _DIGITS["township"] if code_level(code) == "village" else _DIGITS[code_level(code)]
-        here = sites.loc[sites["township_code"].str.startswith(code[:digits])]
+        here = sites.loc[sites["township_code"].str.startswith(_home_prefix(code))]
         if not len(here):
             return
         st.markdown(t("panel.sites_title", count=len(here)))
@@ -372,7 +380,7 @@ def inspection_section(asof: pd.Timestamp) -> Section:
                 st.markdown(t("panel.problems_none", date=day))
         projects = ui_ins.project_states(asof)
         if projects is not None:
-            mine = ins.filter_items(projects, prefix=code[:_DIGITS[code_level(code)]])
+            mine = ins.filter_items(projects, prefix=_prefix(code))
             if len(mine):
                 st.markdown(t("panel.projects_title", count=len(mine),
                               start=int((mine["state"] == "start_late").sum()),
@@ -381,7 +389,7 @@ def inspection_section(asof: pd.Timestamp) -> Section:
         level_of = dict(zip(supervised[CODE], supervised["supervision_level"]))
         if code in level_of:
             st.warning(t("panel.supervised", level=t(f"insp.level.{level_of[code]}"), year=asof.year))
-        below = [c for c in level_of if c != code and c.startswith(code[:_DIGITS[code_level(code)]])]
+        below = [c for c in level_of if c != code and c.startswith(_prefix(code))]
         if below:
             st.markdown(t("panel.supervised_below", count=len(below)))
     return draw
