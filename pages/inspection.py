@@ -17,8 +17,10 @@ from layers.snapshot import identity_name
 from ui import cache
 from ui import inspection as ui_ins
 from ui import pages_support as ps
-from ui.export import export_panel
 from ui.escape import md_escape
+from ui.export import export_panel
+from ui.info import inspection_section, view_panel
+from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
 from ui.text import t
@@ -41,9 +43,8 @@ asof = choices.asof
 view = View(level=level, region=region, year=ui_ins.view_year(asof), selected=state.selected(region))
 state.publish(view, choices.params(), drop=("indicator", "classing", "mode"))
 
-st.title(t("insp.title"))
-if problems:
-    st.warning(t("exit.url_notice", params="、".join(sorted(set(problems)))))
+export_slot = page_header(t("insp.title"))
+url_notice(problems)
 if not has_problems:
     st.info(t("insp.no_data"))
 st.caption(t("insp.asof_caption", date=f"{asof:%Y-%m-%d}", latest=f"{default_day:%Y-%m-%d}"))
@@ -74,11 +75,17 @@ if has_problems:
     if len(above):
         st.caption(t("insp.above_level", count=len(above)))
 st.caption(t("insp.click_hint"))
-clicked = state.map(groups)
+map_column, side = st.columns([3, 1.25])
+with map_column:
+    clicked = state.map(groups)
+with side:   # the clicked unit's panel (or the region's): open problems, projects, supervision
+    opened = view_panel(view, key=state.key("info"), sections=[inspection_section(asof)], problems=False)
+if opened:
+    state.go(show_region(view, opened))
 if clicked in set(shapes[CODE]) and clicked != view.selected:
     state.go(replace(view, selected=clicked))
 
-if view.selected and has_problems:
+if view.selected and has_problems:   # the unit's open items under the page's filters, every column
     own = ins.filter_items(shown_items, prefix=view.selected[:{"county": 6, "township": 9}.get(view.level, 12)])
     own = own.loc[own["state"].isin(ins.OPEN_STATES)]
     name = names.get(view.selected, view.selected)
@@ -86,9 +93,7 @@ if view.selected and has_problems:
         st.info(t("insp.selected", name=md_escape(name), code=view.selected, count=len(own)))
         st.dataframe(ui_ins.problem_table(own, names), hide_index=True, width="stretch", key=state.key("selected_items"))
     else:
-        st.success(t("insp.selected_none", name=name, code=view.selected))
-    if view.level != "village" and st.button(t("insp.drill"), key=state.key("drill")):
-        state.go(show_region(view, view.selected))
+        st.success(t("insp.selected_none", name=md_escape(name), code=view.selected))
 
 stamp = f"{asof:%Y%m%d}"
 
@@ -139,7 +144,7 @@ if choices.monitor:
             chart.index = chart.index.astype(str)
             st.line_chart(chart, height=220)
 
-export_panel(view, key="inspection.export", pack=False,
+export_panel(view, key="inspection.export", pack=False, container=export_slot,
              overlay=ui_ins.overlay(colored=colored, codes=shapes[CODE], choices=choices, kpi_rows=kpis, groups=groups))
 if has_problems and (view.region == ROOT or len(view.region) == 12 and view.region[6:] == "000000"):
     with st.expander(t("insp.brief.heading")):

@@ -3,15 +3,24 @@ the exit-progress page), filters, KPI cards, accessibility, the site table and t
 list."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from geo.schema import SITE_STAGES
 from geo.sites import SiteFilter, beyond, filter_sites, site_kpis
-from geo.view import drill, parse_page_params, region_prefix
-from layers.sites_layer import SitesLegend, marker_radius, sites_group, sites_json, size_steps
+from geo.view import drill, parse_page_params, region_prefix, show_region
+from layers.sites_layer import (
+    SitesLegend,
+    marker_radius,
+    sites_group,
+    sites_json,
+    size_steps,
+)
 from ui import maps
 from ui import pages_support as ps
 from ui.export import export_panel, relocation_overlay
+from ui.info import site_clicked, site_panel, sites_section, view_panel
 from ui.layout import page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -24,7 +33,7 @@ setup_page("nav.relocation")
 data = load_bundle()
 state = ViewState(PAGE)
 s = st.session_state
-url = {name: ps.first_run_param(state, name) for name in ("stage", "occ", "support", "km", "exit")}
+url = {name: ps.first_run_param(state, name) for name in ("stage", "occ", "support", "km", "exit", "site")}
 problems = state.start(data.units, default_year=maps.default_year())
 extra, bad = parse_page_params(url, {"stage": ("list", SITE_STAGES), "occ": ("int", 1, 100),
                                      "support": ("flag",), "km": ("float", 0.5, 50.0), "exit": ("flag",)})
@@ -34,6 +43,8 @@ for name, key in (("stage", "stages"), ("support", "support"), ("km", "km"), ("e
         s[state.key(key)] = extra[name]
 if "occ" in extra:
     s[state.key("occ_on")], s[state.key("occ")] = True, extra["occ"]
+if url.get("site") is not None:   # a site's panel in the link (checked against the region's sites below)
+    s[state.key("site")] = url["site"]
 
 view = ps.region_sidebar(state, data.units)
 sb = st.sidebar
@@ -50,7 +61,8 @@ limit_km = sb.slider(t("reloc.distance"), 0.5, 50.0, DEFAULT_KM, 0.5, key=state.
 exit_layer = sb.toggle(t("pages.exit_layer"), key=state.key("exit_layer"))
 state.publish(view, {"stage": ",".join(stage_filter), "occ": str(occ) if occ_on else "",
                   "support": "1" if lacking else "", "km": f"{limit_km:g}" if limit_km != DEFAULT_KM else "",
-                  "exit": "1" if exit_layer else ""}, drop=("indicator", "classing", "mode"))
+                  "exit": "1" if exit_layer else "", "site": s.get(state.key("site")) or ""},
+              drop=("indicator", "classing", "mode"))
 
 export_slot = page_header(t("reloc.title_year", region=maps.region_label(view.region, data.units), year=view.year))
 url_notice(problems)
@@ -100,8 +112,26 @@ if not len(shown):
 hidden = int((~shown["drawable"]).sum())
 if hidden:
     notices.warning(t("reloc.not_drawn", count=hidden))
-clicked = state.map(groups, layer_control=ps.layer_control())
+map_column, side = st.columns([3, 1.25])
+with map_column:
+    clicked = state.map(groups, layer_control=ps.layer_control())
+site = site_clicked(state.key("map"))
+if site is not None:   # a marker: its panel replaces the unit's
+    s[state.key("site")] = site
+    state.go(replace(view, selected=None))
+with side:
+    picked = s.get(state.key("site"))
+    if picked in set(shown["site_id"].astype(str)):
+        home = shown.loc[shown["site_id"].astype(str) == picked, "township_code"].iloc[0]
+        township = site_panel(picked, view.year, key=state.key("site_panel"), open_button=view.region != home)
+        if township is not None:
+            s[state.key("site")] = None
+            state.go(show_region(view, township))
+    elif opened := view_panel(view, key=state.key("info"), sections=[sites_section(view.year)], sites=False,
+                              hint="panel.hint_sites"):
+        state.go(drill(view, opened))
 if clicked in set(prepared.rows["code"]):
+    s[state.key("site")] = None
     state.go(drill(view, clicked))
 
 table = ps.site_table(shown, far)

@@ -2,18 +2,21 @@
 一低五有 / 乡三有 / 一低三有 with reasons, the ranked to-do list and gaps closing over the years."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from geo.schema import CODE, NAME, PARENT, TOWNSHIP_SERVICES
 from geo.services import ITEMS, TODO_SORTS, coverage, in_region, todo_list
-from geo.view import focus, parse_page_params, region_prefix
+from geo.view import focus, parse_page_params, region_prefix, show_region
 from layers.service_layer import MAX_GAP_CLASS
 from layers.snapshot import identity_name
 from ui import cache, maps
 from ui import pages_support as ps
 from ui.escape import md_escape
 from ui.export import export_panel, services_overlay
+from ui.info import services_section, view_panel
 from ui.layout import column_widths, page_header, url_notice
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -65,16 +68,15 @@ gap_labels = [t("svc.gap_class", count=n) for n in range(MAX_GAP_CLASS)] + [
 groups.append(ps.service_group(view, chosen, gap_labels, count_format))
 
 st.caption(t("svc.click_hint") + t("layer.control_hint"))
-clicked = state.map(groups, layer_control=ps.layer_control())
+map_column, side = st.columns([3, 1.25])
+with map_column:
+    clicked = state.map(groups, layer_control=ps.layer_control())
+with side:   # the clicked village's panel (or the region's), with its service items
+    opened = view_panel(view, key=state.key("info"), sections=[services_section(view.year)])
+if opened:
+    state.go(replace(show_region(view, opened), level="village"))
 if clicked in set(villages[CODE]) and clicked != view.selected:
     state.go(focus(view, clicked))
-
-if view.selected:
-    row = villages.loc[villages[CODE] == view.selected]
-    if len(row):
-        row = row.iloc[0]
-        reasons = ps.reasons_text(row["reasons"]) or t("svc.compliant")
-        st.info(f"{t('svc.selected', name=md_escape(row[NAME]))}（{row[CODE]}）：{reasons}")
 
 st.subheader(t("svc.coverage_title", region=md_escape(region_name), year=view.year, count=len(villages)))
 rates = coverage(villages)

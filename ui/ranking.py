@@ -12,7 +12,7 @@ from ui.text import t
 
 
 def _change_text(change: object) -> str:
-    if change is pd.NA or change is None or change != change:
+    if change is None or pd.isna(change):
         return "—"
     change = int(change)
     return "—" if change == 0 else (f"▲ {change}" if change > 0 else f"▼ {-change}")
@@ -32,16 +32,23 @@ def ranking_table(year: int, level: str, prefix: str) -> tuple[pd.DataFrame, lis
 
 
 def ranking_panel(year: int, level: str, prefix: str, *, key: str) -> str | None:
-    """Draw the ranking (title, table); returns the code of a row the user just selected."""
+    """Draw the ranking (title, table); returns the code of a row the user just selected, once.
+
+    The table's widget key names its year, level and region: a selection belongs to one ranking
+    (after a drill-down the townships' table must not inherit the row picked among the counties,
+    which opened a township nobody clicked). The pick is taken in the selection callback, which
+    runs only when the user changes the selection, so a kept selection never overrides a later
+    map click."""
     table, codes = ranking_table(year, level, prefix)
+    widget = f"{key}.{level}.{prefix or 'all'}.{year}"
+
+    def picked() -> None:
+        rows = st.session_state[widget].selection.rows
+        if rows and rows[0] < len(codes):
+            st.session_state[f"{key}.picked"] = codes[rows[0]]
+
     st.markdown(f"**{t('rank.title', level=t(f'level.{level}'), year=year)}**")
     st.caption(t("rank.hint"))
-    event = st.dataframe(table, hide_index=True, width="stretch", key=key, on_select="rerun",
-                         selection_mode="single-row", height=min(420, 36 + 35 * len(table)))
-    rows = event.selection.rows if event and event.selection else []
-    if rows and rows[0] < len(codes):
-        picked = codes[rows[0]]
-        if st.session_state.get(f"{key}.last") != picked:
-            st.session_state[f"{key}.last"] = picked
-            return picked
-    return None
+    st.dataframe(table, hide_index=True, width="stretch", key=widget, on_select=picked,
+                 selection_mode="single-row", height=min(420, 36 + 35 * len(table)))
+    return st.session_state.pop(f"{key}.picked", None)

@@ -72,6 +72,7 @@ def test_names_from_data_are_text_not_html(start_portal, tmp_path: Path, page, p
 
 def test_click_a_county_on_the_landing_page_opens_its_townships(portal, page, page_log, wait_idle,
                                                                map_frame, count_polygons):
+    """A click selects the county (its info panel); the panel's button opens its townships."""
     import geopandas as gpd
     units = gpd.read_file(Path(__file__).resolve().parents[2] / "data" / "demo" / "units.gpkg",
                           engine="pyogrio").to_crs(4326)
@@ -88,6 +89,7 @@ def test_click_a_county_on_the_landing_page_opens_its_townships(portal, page, pa
                         " return [p.x, p.y]; }", [point.y, point.x])
     box = page.locator("iframe[title*='streamlit_folium']").first.bounding_box()
     page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    page.get_by_role("button", name="在退出进度中查看下级单位").click()
     page.wait_for_function("() => location.pathname.endsWith('/exit_map')"
                            " && location.search.includes('region=511725000000')", polling=100)
     wait_idle(page)
