@@ -18,7 +18,9 @@ from geo.schema import CODE, LEVEL, NAME, YEARS
 
 ROOT = "all"  # the whole dataset (its region: geo.identity)
 INDICATORS = ("status", "incidence", "remaining_poor", "exit_rate", "monitored")
-MODES = ("asof", "new")
+MODES = ("asof", "new", "change", "pair")   # pair: two years side by side
+TWO_YEAR_MODES = ("change", "pair")          # modes that compare `compare_year` with `year`
+CHANGE_DEFAULT_INDICATOR = "remaining_poor"  # the change mode has no categorical status
 LEVEL_ORDER = ("county", "township", "village")
 _CHILD = {ROOT: "county", "county": "township", "township": "village"}
 
@@ -34,6 +36,7 @@ class View:
     poor_only: bool = False
     statuses: tuple[str, ...] = ()   # empty: every status
     selected: str | None = None
+    compare_year: int | None = None  # change / pair modes: the earlier year (None: the page's default)
 
 
 DEFAULT = View()
@@ -93,6 +96,17 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
     classing = pick("classing", METHODS, DEFAULT.classing)
     year = int(pick("year", {str(y) for y in YEARS}, str(default_year or DEFAULT.year)))
     mode = pick("mode", MODES, DEFAULT.mode)
+    if mode == "change" and indicator == "status":   # a change needs a number
+        if "indicator" in params:
+            problems.append("indicator")
+        indicator = CHANGE_DEFAULT_INDICATOR
+    compare_year = None
+    raw_from = params.get("from")
+    if raw_from is not None:
+        if raw_from.isdigit() and int(raw_from) in YEARS and int(raw_from) < year:
+            compare_year = int(raw_from)
+        else:
+            problems.append("from")
     poor_only = pick("poor", {"0", "1"}, "0") == "1"
     statuses: tuple[str, ...] = ()
     if params.get("status"):
@@ -109,7 +123,8 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
         else:
             problems.append("selected")
     view = View(level=level, region=region, indicator=indicator, classing=classing, year=year,
-                mode=mode, poor_only=poor_only, statuses=statuses, selected=selected)
+                mode=mode, poor_only=poor_only, statuses=statuses, selected=selected,
+                compare_year=compare_year if mode in TWO_YEAR_MODES else None)
     return view, problems
 
 
@@ -123,6 +138,8 @@ def view_params(view: View) -> dict[str, str]:
         out["status"] = ",".join(view.statuses)
     if view.selected:
         out["selected"] = view.selected
+    if view.mode in TWO_YEAR_MODES and view.compare_year is not None:
+        out["from"] = str(view.compare_year)
     return out
 
 

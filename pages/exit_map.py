@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo.view import drill, focus, page_of, region_prefix, search_units
+from geo.view import TWO_YEAR_MODES, drill, focus, page_of, region_prefix, search_units
 from ui import auth, maps
 from ui.maps import region_label
 from ui.export import export_panel
@@ -19,10 +19,10 @@ setup_page("nav.exit_map")
 data = load_bundle()
 state = ViewState("exit")
 problems = state.start(data.units, default_year=maps.default_year())
-view = state.sidebar(data.units)
+view = maps.with_base_year(state.sidebar(data.units))
 state.publish(view)
 
-export_slot = page_header(t("exit.title_year", region=region_label(view.region, data.units), year=view.year))
+export_slot = page_header(maps.page_title(view, region_label(view.region, data.units)))
 url_notice(problems)
 
 state.breadcrumb(view, data.units)
@@ -53,22 +53,40 @@ if not int((~prepared.rows["context"]).sum()):
 flagged = int(prepared.rows["flag"].notna().sum())
 if flagged:
     notices.warning(t("exit.flag_count", count=flagged))
+if view.mode in TWO_YEAR_MODES and view.compare_year is None:
+    notices.info(t("change.no_base", year=view.year))
 
-map_column, side = st.columns([3, 1.25])
-with map_column:
-    clicked = state.map(maps.layer(prepared, view))
-with side:
-    if view.selected:   # the clicked village (or a search hit): its info panel
-        if info_panel(view.selected, view.year, key="exit.info"):
-            state.go(drill(view, view.selected))
-    elif view.level in ("county", "township"):
-        clicked = ranking_panel(view.year, view.level, region_prefix(view.region), key="exit.ranking") or clicked
-    elif view.region != "all":
-        info_panel(view.region, view.year, key="exit.info")
-if clicked in set(prepared.rows["code"]):
+if view.mode == "pair" and view.compare_year is not None:   # two years side by side, same classes
+    earlier, _ = maps.pair_views(view)
+    prepared_a = maps.prepare(earlier)
+    st.caption(t("change.pair_hint"))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"##### {t('change.pair_title', year=earlier.year)}")
+        clicked_a = state.map(maps.layer(prepared_a, earlier), name="map_a")
+    with right:
+        st.markdown(f"##### {t('change.pair_title', year=view.year)}")
+        clicked = state.map(maps.layer(prepared, view)) or clicked_a
+    codes = set(prepared.rows["code"]) | set(prepared_a.rows["code"])
+else:
+    if view.mode == "change" and view.compare_year is not None:
+        st.caption(t("change.hint", base=view.compare_year, year=view.year))
+    map_column, side = st.columns([3, 1.25])
+    with map_column:
+        clicked = state.map(maps.layer(prepared, view))
+    with side:
+        if view.selected:   # the clicked village (or a search hit): its info panel
+            if info_panel(view.selected, view.year, key="exit.info"):
+                state.go(drill(view, view.selected))
+        elif view.level in ("county", "township"):
+            clicked = ranking_panel(view.year, view.level, region_prefix(view.region), key="exit.ranking") or clicked
+        elif view.region != "all":
+            info_panel(view.region, view.year, key="exit.info")
+    codes = set(prepared.rows["code"])
+if clicked in codes:
     state.go(drill(view, clicked))
 
-table = maps.view_table(prepared, data.units, view.indicator)
+table = maps.view_table(prepared, data.units, view.indicator, view)
 st.subheader(t("exit.table_title", count=len(table)))
 shown, notice = maps.table_head(table)
 if notice:

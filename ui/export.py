@@ -26,7 +26,7 @@ from layers.snapshot import (
     with_layers,
 )
 from layers.static_map import ORIENTATIONS, PAPERS
-from ui import auth, cache
+from ui import auth, cache, maps
 from ui.errors import log_unexpected
 from ui.escape import md_escape
 from ui.text import t
@@ -44,6 +44,7 @@ def snapshot(view: View) -> Snapshot:
     kinds = cache.demo_kinds(folder)
     return prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                             figures=cache.figures(view.year), display=cache.display(view.level),
+                            base_figures=maps.base_figures(view),
                             identity=cache.identity())
 
 
