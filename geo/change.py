@@ -48,7 +48,7 @@ def _check(indicator: str) -> None:
 
 def delivered_years(exit_status: pd.DataFrame, years: Iterable[int]) -> tuple[int, ...]:
     """The campaign `years` that have exit-status rows (a change needs both years delivered)."""
-    present = set(int(y) for y in exit_status["year"].dropna())
+    present = {int(y) for y in exit_status["year"].dropna()}
     return tuple(y for y in years if y in present)
 
 

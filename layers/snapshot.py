@@ -19,13 +19,13 @@ import pandas as pd
 
 from geo import settings
 from geo.aggregate import STATUSES, region_kpis, unit_figures
+from geo.change import CHANGE_INDICATORS, with_change
 from geo.codes import code_level
 from geo.consistency import consistency_flags
 from geo.identity import Identity, identity_of
 from geo.read import Bundle
 from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME, OPTIONAL_KINDS
 from geo.simplify import display_units
-from geo.change import CHANGE_INDICATORS, with_change
 from geo.view import ROOT, TWO_YEAR_MODES, View, context_units, units_in_view
 from layers.change_style import change_fields, style_change
 from layers.styling import SUPPRESSED_INDICATORS, Styled, format_value, style_view

@@ -6,10 +6,10 @@ import streamlit as st
 
 from geo.view import TWO_YEAR_MODES, drill, focus, page_of, region_prefix, search_units
 from ui import auth, maps
-from ui.maps import region_label
 from ui.export import export_panel
 from ui.info import info_panel
 from ui.layout import column_widths, page_header, url_notice
+from ui.maps import region_label
 from ui.ranking import ranking_panel
 from ui.setup import load_bundle, setup_page
 from ui.state import ViewState
@@ -46,7 +46,8 @@ with st.expander(t("exit.search")):
             state.go(focus(view, pick))
 
 prepared = maps.prepare(view)
-st.caption(t("exit.click_hint"))
+pair = view.mode == "pair" and view.compare_year is not None
+st.caption(t("change.pair_hint") if pair else t("exit.click_hint"))
 notices = st.container()   # always there, so the map keeps its place (and its iframe) in the page
 if not int((~prepared.rows["context"]).sum()):
     notices.info(t("exit.empty"))
@@ -56,10 +57,9 @@ if flagged:
 if view.mode in TWO_YEAR_MODES and view.compare_year is None:
     notices.info(t("change.no_base", year=view.year))
 
-if view.mode == "pair" and view.compare_year is not None:   # two years side by side, same classes
+if pair:   # two years side by side, same classes
     earlier, _ = maps.pair_views(view)
     prepared_a = maps.prepare(earlier)
-    st.caption(t("change.pair_hint"))
     left, right = st.columns(2)
     with left:
         st.markdown(f"##### {t('change.pair_title', year=earlier.year)}")

@@ -144,7 +144,7 @@ def test_tooltip_suppresses_small_monitored_counts_in_exports():
     assert values[1].tolist() == ["6", "12", "<5"]
     assert values[2].tolist()[:2] == ["<5", "增加 2（恶化）"]
     live = change_fields(rows, "monitored", 2018, 2019, t)
-    assert list(live.values())[0].tolist()[0] == "2"
+    assert next(iter(live.values())).tolist()[0] == "2"
 
 
 def test_delivered_and_default_years():
@@ -171,7 +171,7 @@ def test_view_round_trip_and_bad_from(tmp_path):
 def test_pair_classes_are_shared_and_counted_per_year():
     a = pd.DataFrame({"incidence": [0.01, 0.02, 0.03, 0.05]})
     b = pd.DataFrame({"incidence": [0.001, 0.002, 0.004, 0.01]})
-    kw = dict(status_labels={}, title="x")
+    kw = {"status_labels": {}, "title": "x"}
     sa = style_view(a, "incidence", "quantiles", also=b["incidence"], **kw)
     sb = style_view(b, "incidence", "quantiles", also=a["incidence"], **kw)
     assert sa.labels == sb.labels and sa.colors == sb.colors
@@ -186,8 +186,8 @@ def bundle(tmp_path_factory):
 
 
 def change_view(**kw) -> View:
-    base = dict(level="village", region=tiny.COUNTY, indicator="remaining_poor", year=2019, mode="change",
-                compare_year=2018)
+    base = {"level": "village", "region": tiny.COUNTY, "indicator": "remaining_poor", "year": 2019,
+            "mode": "change", "compare_year": 2018}
     return View(**{**base, **kw})
 
 
@@ -224,3 +224,12 @@ def test_pair_snapshot_of_the_earlier_year_shares_classes(bundle):
     a = prepare_snapshot(bundle, replace(later, year=2018, compare_year=2019), t, demo=True, source="")
     b = prepare_snapshot(bundle, later, t, demo=True, source="")
     assert a.styled.labels == b.styled.labels and a.styled.colors == b.styled.colors
+
+
+def test_pack_of_a_change_view_titles_and_legends_every_page(bundle):
+    from layers.pack import build_pack
+    pack = build_pack(bundle, tiny.COUNTY, text=t, demo=False, source="tiny", year=2019, dpi=40,
+                      indicator="remaining_poor", compare_year=2018)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pack.pdf, capture_output=True, check=True).stdout.decode()
+    assert "静边镇剩余贫困人口变化图（2018—2019年）" in text and "三汇镇剩余贫困人口变化图（2018—2019年）" in text
+    assert text.count("剩余贫困人口变化（2018→2019 年）") >= 3     # cover and both pages

@@ -180,7 +180,8 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         kinds = cache.demo_kinds(folder)
         pack = build_pack(data, region, text=t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                           year=view.year, indicator=view.indicator, classing=view.classing, paper=paper,
-                          orientation=orientation, progress=progress)
+                          orientation=orientation, progress=progress,
+                          compare_year=view.compare_year if view.mode == "change" else None)
         bar.empty()   # the success message below says "共 N 页" once
         s[f"{key}.pack_file"] = (wanted, pack)
     made = s.get(f"{key}.pack_file")

@@ -22,8 +22,8 @@ from layers.base import base_map, shifted_source, with_basemap
 from layers.snapshot import identity_name, prepare_snapshot, tooltip_fields
 from layers.styling import Styled
 from layers.units_layer import features_json
-from layers.view_layer import view_group
 from layers.vector_layer import class_table
+from layers.view_layer import view_group
 from ui import cache, tiles
 from ui.escape import md_escape
 from ui.text import group, t

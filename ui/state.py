@@ -15,9 +15,9 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregate import STATUSES
+from geo.change import default_base_year
 from geo.classify import METHODS, POLICY_BINS
 from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
-from geo.change import default_base_year
 from geo.view import (
     CHANGE_DEFAULT_INDICATOR,
     INDICATORS,
