@@ -3,6 +3,8 @@ and 两年对比 (two years side by side), driven by widgets and by deep links, 
 named in a Chinese notice, the view kept across pages, the table with both values and the change."""
 from __future__ import annotations
 
+import subprocess
+
 import pandas as pd
 import pytest
 
@@ -127,3 +129,24 @@ def test_pair_mode_with_status_keeps_status_classes(open_page):
     assert not at.exception and not url_notices(at)
     assert at.sidebar.selectbox(key="exit.indicator").value == "status"
     assert len(view_table(at)) == 7
+
+
+def test_export_of_a_change_view_prints_its_classes(open_page):
+    query = {"level": "township", "region": QU, "indicator": "remaining_poor", "year": "2019",
+             "mode": "change", "from": "2017"}
+    at = open_page(PAGE, params=query)
+    title = next(w for w in at.text_input if w.label == t("export.title_input"))
+    assert title.value == "渠县剩余贫困人口变化图（2017—2019年）"
+    next(r for r in at.radio if r.key == "export.format").set_value("pdf").run()
+    next(b for b in at.button if b.key == "export.make").click().run()
+    assert not at.exception
+    pdf = at.session_state["export.file"][1]
+    text = subprocess.run(["pdftotext", "-raw", "-", "-"], input=pdf, capture_output=True,
+                          check=True).stdout.decode("utf-8")
+    assert "剩余贫困人口变化（2017→2019 年）" in text and "2017 年底→2019 年底" in text
+    table = view_table(at)
+    drops = int((table["变化"] < 0).sum())
+    printed = [line.strip() for line in text.splitlines()]
+    rows = [line for line in printed if line.startswith(("减少", "增加", "无变化"))]
+    assert sum(int(r.rsplit("（", 1)[1].rstrip("）")) for r in rows if r.startswith("减少")) == drops
+    assert len(rows) >= 3 and any(r.startswith("无变化（") for r in rows)
