@@ -68,6 +68,8 @@ if pair:   # two years side by side, same classes
         st.markdown(f"##### {t('change.pair_title', year=view.year)}")
         clicked = state.map(maps.layer(prepared, view)) or clicked_a
     codes = set(prepared.rows["code"]) | set(prepared_a.rows["code"])
+    if view.selected:   # a clicked village: its info panel under the two maps
+        info_panel(view.selected, view.year, key="exit.info")
 else:
     if view.mode == "change" and view.compare_year is not None:
         st.caption(t("change.hint", base=view.compare_year, year=view.year))

@@ -233,3 +233,14 @@ def test_pack_of_a_change_view_titles_and_legends_every_page(bundle):
     text = subprocess.run(["pdftotext", "-", "-"], input=pack.pdf, capture_output=True, check=True).stdout.decode()
     assert "静边镇剩余贫困人口变化图（2018—2019年）" in text and "三汇镇剩余贫困人口变化图（2018—2019年）" in text
     assert text.count("剩余贫困人口变化（2018→2019 年）") >= 3     # cover and both pages
+
+
+def test_html_export_of_a_change_view_has_both_years_in_its_tooltips(bundle):
+    from layers.export import html_bytes
+    from layers.units_layer import script_safe_json
+    shot = prepare_snapshot(bundle, change_view(), t, demo=True, source="")
+    page = html_bytes(shot, title="x", text=t).decode("utf-8")
+    assert "2018 年剩余贫困人口" in page and "2019 年剩余贫困人口" in page
+    assert "剩余贫困人口变化（2018→2019 年）" in page
+    for label in shot.styled.labels:   # inline JSON writes < and > as \u003c, \u003e
+        assert script_safe_json(label)[1:-1] in page

@@ -150,3 +150,12 @@ def test_export_of_a_change_view_prints_its_classes(open_page):
     rows = [line for line in printed if line.startswith(("减少", "增加", "无变化"))]
     assert sum(int(r.rsplit("（", 1)[1].rstrip("）")) for r in rows if r.startswith("减少")) == drops
     assert len(rows) >= 3 and any(r.startswith("无变化（") for r in rows)
+
+
+def test_pair_mode_shows_the_selected_village_under_the_maps(open_page):
+    village = "511725110201"
+    at = open_page(PAGE, params={"level": "village", "region": "511725110000", "year": "2019", "mode": "pair",
+                                 "from": "2017", "selected": village})
+    assert not at.exception and not url_notices(at)
+    assert any(m.value.startswith("##### ") and "单位信息" in m.value for m in at.markdown)
+    assert params(at)["selected"] == village
