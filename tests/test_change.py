@@ -244,3 +244,49 @@ def test_html_export_of_a_change_view_has_both_years_in_its_tooltips(bundle):
     assert "剩余贫困人口变化（2018→2019 年）" in page
     for label in shot.styled.labels:   # inline JSON writes < and > as \u003c, \u003e
         assert script_safe_json(label)[1:-1] in page
+
+
+def decode(field: dict) -> list:
+    """What static/portal/vector.js writes back for a templated field."""
+    from layers.vector_layer import ALPHABET, _number_text
+    out = []
+    for i, ch in enumerate(field["s"]):
+        if ch == ".":
+            out.append(None)
+            continue
+        before, dec, after = field["t"][ALPHABET.index(ch)]
+        out.append(before if dec < 0 else before + _number_text(field["n"][i], dec) + after)
+    return out
+
+
+def test_change_texts_travel_as_templates_and_integers():
+    from layers.vector_layer import _templated
+    cells = ["减少 1,234（好转）", "下降 1.20 个百分点（好转）", "无变化", None, "减少 12.34 万（好转）",
+             "上升 0.05 个百分点（恶化）", "增加 1,234,567（恶化）", "减少 0（好转）"]
+    field = _templated(cells)
+    assert field is not None and decode(field) == cells and len(field["t"]) == 6
+    odd = ["1234 x", "x 007", "1,23"]          # written back exactly, or not templated at all
+    assert _templated(odd) is None or decode(_templated(odd)) == odd
+    assert _templated([f"名称{chr(0x4E00 + i)}" for i in range(100)]) is None   # too many templates
+
+
+def test_a_change_restyle_of_a_province_stays_within_budget():
+    from geo.schema import CODE
+    from layers.units_layer import script_safe_json
+    from layers.vector_layer import TileSpec, class_table
+    from tests.scale.test_vector_layer import RESTYLE_BUDGET, province_rows
+    from tests.test_demo_data import DEMO
+    demo = read_bundle(DEMO)
+    after, before = province_rows(demo, 2019), province_rows(demo, 2018)
+    codes = tuple(sorted(after[CODE]))
+    for indicator in CHANGE_INDICATORS:
+        rows = with_change(after, before, indicator)
+        view = View(level="village", indicator=indicator, year=2019, mode="change", compare_year=2018)
+        styled = style_change(rows, indicator, t, title="x")
+        fields = tooltip_fields(rows, view, t)
+        table = class_table(rows, styled.index, rows["flag"].notna(), TileSpec("u", "u", "village", codes, 0.01),
+                            fields, name_label=t("field.name"), code_label=t("field.code"))
+        assert len(table["k"]) == 51_017
+        assert len(script_safe_json(table).encode()) <= RESTYLE_BUDGET, indicator
+        change = table["fields"][-1]
+        assert "t" in change or "d" in change      # never one text per unit

@@ -4,6 +4,7 @@ from vector tiles) and 两年对比 (two maps side by side with the same classes
 click drills down both) at 1440x900 and 1366x768. Screenshots go to artifacts/change/."""
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -149,6 +150,8 @@ def test_change_mode_from_vector_tiles(start_portal, page, page_log, wait_idle, 
                             timeout=10_000, polling=100)
     tip = frame.evaluate("() => document.querySelector('.leaflet-tooltip').innerText")
     assert "2018 年脱贫率" in tip and "2019 年脱贫率" in tip and "变化" in tip
+    # the change text comes as a template plus an integer and is written back in the browser
+    assert re.search(r"变化\s+(上升 \d+\.\d{2} 个百分点（好转）|无变化)", tip), tip
     assert page_log.blocked == [] and page_log.console_errors == [] and page_log.page_errors == []
 
 
