@@ -68,7 +68,7 @@ def hover(page, frame, point, index: int = 0) -> str:
 
 
 def test_change_mode_legend_counts_tooltip_and_pdf(portal, page, page_log, wait_idle, map_frame,
-                                                   count_polygons, units):
+                                                   count_polygons, save_screenshot, units):
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(portal.url + CHANGE_URL)
     wait_idle(page)
@@ -85,6 +85,7 @@ def test_change_mode_legend_counts_tooltip_and_pdf(portal, page, page_log, wait_
     assert any(lab.startswith("增加") and lab.endswith("（恶化）") for lab in labels)   # the scale is kept
     assert frame.locator(".portal-legend-title").inner_text() == "剩余贫困人口变化（2017→2019 年）"
     shot(page, "change_township_1440.png")
+    save_screenshot(page, "change/change_township_full_1440.png")   # with the table below the map
 
     town = units.loc[(units.level == "township") & (units.parent_code == QU)].sort_values("code").iloc[5]
     page.locator(IFRAME).first.scroll_into_view_if_needed()
@@ -152,6 +153,19 @@ def test_change_mode_from_vector_tiles(start_portal, page, page_log, wait_idle, 
     assert "2018 年脱贫率" in tip and "2019 年脱贫率" in tip and "变化" in tip
     # the change text comes as a template plus an integer and is written back in the browser
     assert re.search(r"变化\s+(上升 \d+\.\d{2} 个百分点（好转）|无变化)", tip), tip
+
+    # two years side by side, both from tiles, with the same classes
+    page.goto(portal.url + "/exit_map?level=village&indicator=exit_rate&classing=quantiles&year=2019&mode=pair&from=2016")
+    wait_idle(page)
+    page.locator(IFRAME).nth(1).wait_for(state="attached")
+    frames = [map_frame(page, 0), map_frame(page, 1)]
+    for frame in frames:
+        frame.wait_for_function("() => document.querySelectorAll('svg.leaflet-tile path').length >= 3001",
+                                timeout=60_000, polling=100)
+    a, b = (legend_rows(frame) for frame in frames)
+    assert [r[0] for r in a] == [r[0] for r in b] and a != b
+    assert sum(n for _, n in a) == sum(n for _, n in b) == 3001
+    shot(page, "pair_vector_villages_1440.png")
     assert page_log.blocked == [] and page_log.console_errors == [] and page_log.page_errors == []
 
 
