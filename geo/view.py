@@ -5,7 +5,7 @@ Pure functions; streamlit glue lives in ui/state.py.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -63,10 +63,11 @@ def levels_below(region: str) -> tuple[str, ...]:
 
 
 def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
-               default_year: int | None = None) -> tuple[View, list[str]]:
+               default_year: int | None = None, delivered: Sequence[int] = YEARS) -> tuple[View, list[str]]:
     """View from query parameters. Every bad parameter falls back to its default (the year to
     `default_year` if given) and its name is returned in `problems` (for a visible notice);
-    nothing from `params` is echoed."""
+    nothing from `params` is echoed. The earlier year of a change (`from`) must be one of the
+    `delivered` years before the as-of year."""
     problems: list[str] = []
     known = set(units[CODE])
     levels = dict(zip(units[CODE], units[LEVEL]))
@@ -103,7 +104,7 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
     compare_year = None
     raw_from = params.get("from")
     if raw_from is not None:
-        if raw_from.isdigit() and int(raw_from) in YEARS and int(raw_from) < year:
+        if raw_from.isdigit() and int(raw_from) in YEARS and int(raw_from) in delivered and int(raw_from) < year:
             compare_year = int(raw_from)
         else:
             problems.append("from")

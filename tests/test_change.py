@@ -164,6 +164,9 @@ def test_view_round_trip_and_bad_from(tmp_path):
     for bad in ("2019", "2020", "x", "2013"):
         parsed, problems = parse_view({"mode": "change", "indicator": "incidence", "year": "2019", "from": bad}, units)
         assert problems == ["from"] and parsed.compare_year is None
+    undelivered, problems = parse_view({"mode": "pair", "year": "2019", "from": "2017"}, units,
+                                       delivered=(2016, 2018, 2019))
+    assert problems == ["from"] and undelivered.compare_year is None
     asof, _ = parse_view({"mode": "asof", "from": "2016"}, units)
     assert asof.compare_year is None and "from" not in view_params(asof)
 

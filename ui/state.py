@@ -137,7 +137,7 @@ class ViewState:
         pending = s.pop(self.key("pending"), None)
         if self.url_changed():
             params = st.query_params.to_dict()
-            view, problems = parse_view(params, units, default_year=default_year)
+            view, problems = parse_view(params, units, default_year=default_year, delivered=maps.delivered())
             if not s.get(self.key("ready")):
                 view = _with_shared(view, params)
             self._write(view)

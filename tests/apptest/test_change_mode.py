@@ -159,3 +159,13 @@ def test_pair_mode_shows_the_selected_village_under_the_maps(open_page):
     assert not at.exception and not url_notices(at)
     assert any(m.value.startswith("##### ") and "单位信息" in m.value for m in at.markdown)
     assert params(at)["selected"] == village
+
+
+def test_a_year_that_was_not_delivered_is_named_and_replaced(open_page, tmp_path):
+    from tests import tiny
+    folder = tiny.write_folder(tmp_path / "tiny")    # delivers 2018 and 2019 only
+    at = open_page(PAGE, data=folder, params={"year": "2019", "mode": "change", "from": "2016",
+                                             "indicator": "remaining_poor"})
+    assert not at.exception
+    assert t("param.from") in url_notices(at)[0]
+    assert params(at)["from"] == "2018" and at.sidebar.selectbox(key="exit.from").options == ["2018"]
