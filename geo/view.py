@@ -5,7 +5,7 @@ Pure functions; streamlit glue lives in ui/state.py.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import pandas as pd
@@ -18,7 +18,9 @@ from geo.schema import CODE, LEVEL, NAME, YEARS
 
 ROOT = "all"  # the whole dataset (its region: geo.identity)
 INDICATORS = ("status", "incidence", "remaining_poor", "exit_rate", "monitored")
-MODES = ("asof", "new")
+MODES = ("asof", "new", "change", "pair")   # pair: two years side by side
+TWO_YEAR_MODES = ("change", "pair")          # modes that compare `compare_year` with `year`
+CHANGE_DEFAULT_INDICATOR = "remaining_poor"  # the change mode has no categorical status
 LEVEL_ORDER = ("county", "township", "village")
 _CHILD = {ROOT: "county", "county": "township", "township": "village"}
 
@@ -34,6 +36,7 @@ class View:
     poor_only: bool = False
     statuses: tuple[str, ...] = ()   # empty: every status
     selected: str | None = None
+    compare_year: int | None = None  # change / pair modes: the earlier year (None: the page's default)
 
 
 DEFAULT = View()
@@ -63,10 +66,11 @@ def levels_below(region: str) -> tuple[str, ...]:
 
 
 def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
-               default_year: int | None = None) -> tuple[View, list[str]]:
+               default_year: int | None = None, delivered: Sequence[int] = YEARS) -> tuple[View, list[str]]:
     """View from query parameters. Every bad parameter falls back to its default (the year to
     `default_year` if given) and its name is returned in `problems` (for a visible notice);
-    nothing from `params` is echoed."""
+    nothing from `params` is echoed. The earlier year of a change (`from`) must be one of the
+    `delivered` years before the as-of year."""
     problems: list[str] = []
     known = set(units[CODE])
     levels = dict(zip(units[CODE], units[LEVEL]))
@@ -96,6 +100,17 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
     classing = pick("classing", METHODS, DEFAULT.classing)
     year = int(pick("year", {str(y) for y in YEARS}, str(default_year or DEFAULT.year)))
     mode = pick("mode", MODES, DEFAULT.mode)
+    if mode == "change" and indicator == "status":   # a change needs a number
+        if "indicator" in params:
+            problems.append("indicator")
+        indicator = CHANGE_DEFAULT_INDICATOR
+    compare_year = None
+    raw_from = params.get("from")
+    if raw_from is not None:
+        if raw_from.isdigit() and int(raw_from) in YEARS and int(raw_from) in delivered and int(raw_from) < year:
+            compare_year = int(raw_from)
+        else:
+            problems.append("from")
     poor_only = pick("poor", {"0", "1"}, "0") == "1"
     statuses: tuple[str, ...] = ()
     if params.get("status"):
@@ -112,7 +127,8 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
         else:
             problems.append("selected")
     view = View(level=level, region=region, indicator=indicator, classing=classing, year=year,
-                mode=mode, poor_only=poor_only, statuses=statuses, selected=selected)
+                mode=mode, poor_only=poor_only, statuses=statuses, selected=selected,
+                compare_year=compare_year if mode in TWO_YEAR_MODES else None)
     return view, problems
 
 
@@ -126,6 +142,8 @@ def view_params(view: View) -> dict[str, str]:
         out["status"] = ",".join(view.statuses)
     if view.selected:
         out["selected"] = view.selected
+    if view.mode in TWO_YEAR_MODES and view.compare_year is not None:
+        out["from"] = str(view.compare_year)
     return out
 
 

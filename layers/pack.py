@@ -24,7 +24,14 @@ from geo.read import Bundle
 from geo.simplify import display_units
 from geo.view import ROOT, View
 from layers.export import CREATOR, DPI, GLYPH_WARNING, RC, png_bytes
-from layers.snapshot import Text, children, clean_title, normalize_region, prepare_snapshot
+from layers.snapshot import (
+    Text,
+    children,
+    clean_title,
+    default_title,
+    normalize_region,
+    prepare_snapshot,
+)
 from layers.static_map import cover_figures, label_page, now, snapshot_figure
 
 Progress = Callable[[int, int, str], None]   # (pages done, pages total, name of the next page)
@@ -45,8 +52,9 @@ def safe_name(name: str) -> str:
 
 
 def pack_views(bundle: Bundle, region: str, *, year: int, indicator: str = "status",
-               classing: str = "quantiles") -> tuple[View, list[tuple[str, str, View]]]:
-    """The cover's view (the region's children) and (code, name, view) per child page.
+               classing: str = "quantiles", compare_year: int | None = None) -> tuple[View, list[tuple[str, str, View]]]:
+    """The cover's view (the region's children) and (code, name, view) per child page; with
+    `compare_year`, every page shows the change since that year (变化 mode).
 
     Raises ValueError for a region that is not the whole dataset or a county."""
     identity = identity_of(bundle.units)
@@ -56,9 +64,10 @@ def pack_views(bundle: Bundle, region: str, *, year: int, indicator: str = "stat
                          f"code, got {region!r}")
     child_level = "county" if region == ROOT else "township"
     grandchild = {"county": "township", "township": "village"}[child_level]
-    cover = View(level=child_level, region=region, indicator=indicator, classing=classing, year=year)
+    change = {"mode": "change", "compare_year": compare_year} if compare_year is not None else {}
+    cover = View(level=child_level, region=region, indicator=indicator, classing=classing, year=year, **change)
     pages = [(code, name, View(level=grandchild, region=code, indicator=indicator, classing=classing,
-                               year=year))
+                               year=year, **change))
              for code, name in children(bundle.units, region)]
     return cover, pages
 
@@ -67,12 +76,16 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
                demo_kinds: tuple[str, ...] = (),
                indicator: str = "status", classing: str = "quantiles", paper: str = "A4",
                orientation: str = "landscape", dpi: int = DPI, title: str | None = None,
-               progress: Progress | None = None, generated: datetime | None = None) -> Pack:
+               progress: Progress | None = None, generated: datetime | None = None,
+               compare_year: int | None = None) -> Pack:
     """The briefing pack of `region`; `progress(done, total, next_name)` is called before each
-    page and once at the end. Same figures as the single-view export."""
-    cover_view, pages = pack_views(bundle, region, year=year, indicator=indicator, classing=classing)
+    page and once at the end. Same figures as the single-view export; with `compare_year` the
+    pages show the change since that year (变化 mode)."""
+    cover_view, pages = pack_views(bundle, region, year=year, indicator=indicator, classing=classing,
+                                   compare_year=compare_year)
     generated = generated or now()
     figures = unit_figures(bundle.units, bundle.exit_status, year)
+    base = unit_figures(bundle.units, bundle.exit_status, compare_year) if compare_year is not None else None
     displays = {}
 
     def display(level: str):
@@ -85,7 +98,8 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
     report(0, len(pages) + 1, names[0])
     identity = identity_of(bundle.units)
     cover = prepare_snapshot(bundle, cover_view, text, demo=demo, demo_kinds=demo_kinds, source=source,
-                             figures=figures, display=display(cover_view.level), identity=identity)
+                             figures=figures, display=display(cover_view.level), identity=identity,
+                             base_figures=base)
     cover_title, _ = clean_title(title, text("export.cover_title", region=cover.region_name, year=year))
     covers = cover_figures(cover, title=cover_title, text=text, paper=paper, orientation=orientation,
                            generated=generated)
@@ -104,8 +118,9 @@ def build_pack(bundle: Bundle, region: str, *, text: Text, demo: bool, source: s
         for number, (code, name, view) in enumerate(pages, start=len(covers) + 1):
             report(number - len(covers), len(pages) + 1, name)
             snapshot = prepare_snapshot(bundle, view, text, demo=demo, demo_kinds=demo_kinds, source=source,
-                                        figures=figures, display=display(view.level), identity=identity)
-            page_title = text("export.title_default", region=snapshot.region_name, year=year)
+                                        figures=figures, display=display(view.level), identity=identity,
+                                        base_figures=base)
+            page_title = default_title(snapshot, text)
             fig = snapshot_figure(snapshot, title=page_title, text=text, paper=paper,
                                   orientation=orientation, generated=generated,
                                   page_label=text("export.page", page=number, pages=total))

@@ -32,3 +32,19 @@ def ramp(indicator: str, n: int) -> tuple[str, ...]:
     if n == 1:
         return (colors[2],)
     return tuple(colors[round(i * (len(colors) - 1) / (n - 1))] for i in range(n))
+
+# Diverging change classes (ColorBrewer RdYlGn): an improvement is green, a deterioration red,
+# deeper for a larger change; "no change" a neutral pale yellow (not white: that is no data).
+CHANGE_GOOD = ("#d9ef8b", "#91cf60", "#1a9850")
+CHANGE_BAD = ("#fee08b", "#fc8d59", "#d73027")
+NO_CHANGE_COLOR = "#ffffbf"
+
+
+def change_color(good: bool | None, rank: int, side: int) -> str:
+    """Colour of a change class: neutral for no change, else the `rank`-th (1 = nearest 0) of
+    `side` classes of the good or bad ramp, spread from light to dark."""
+    if good is None:
+        return NO_CHANGE_COLOR
+    colors = CHANGE_GOOD if good else CHANGE_BAD
+    spread = {1: (1,), 2: (0, 2), 3: (0, 1, 2)}[side]
+    return colors[spread[rank - 1]]

@@ -19,13 +19,15 @@ import pandas as pd
 
 from geo import settings
 from geo.aggregate import STATUSES, region_kpis, unit_figures
+from geo.change import CHANGE_INDICATORS, with_change
 from geo.codes import code_level
 from geo.consistency import consistency_flags
 from geo.identity import Identity, identity_of
 from geo.read import Bundle
 from geo.schema import CODE, DISPLAY_CRS, FILES, LEVEL, NAME, OPTIONAL_KINDS
 from geo.simplify import display_units
-from geo.view import ROOT, View, context_units, units_in_view
+from geo.view import ROOT, TWO_YEAR_MODES, View, context_units, units_in_view
+from layers.change_style import change_fields, style_change
 from layers.styling import SUPPRESSED_INDICATORS, Styled, format_value, style_view
 from layers.view_layer import join_rows
 
@@ -173,18 +175,31 @@ def status_labels(text: Text) -> dict[str, str]:
 def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, source: str,
                      demo_kinds: Sequence[str] = (), small_count: int | None = None,
                      figures: pd.DataFrame | None = None,
-                     display: gpd.GeoDataFrame | None = None, identity: Identity | None = None) -> Snapshot:
-    """The Snapshot of `view`. `figures` (unit_figures of view.year) and `display` (display_units
-    of view.level) and `identity` (identity_of the units) may be passed from a cache; they are
-    computed otherwise. `small_count` defaults to the `small_count` setting (exports suppress
-    small monitored counts); the live map passes 0. Inputs unchanged."""
+                     display: gpd.GeoDataFrame | None = None, identity: Identity | None = None,
+                     base_figures: pd.DataFrame | None = None) -> Snapshot:
+    """The Snapshot of `view`. `figures` (unit_figures of view.year), `base_figures` (of
+    view.compare_year, change and pair modes), `display` (display_units of view.level) and
+    `identity` (identity_of the units) may be passed from a cache; they are computed otherwise.
+    `small_count` defaults to the `small_count` setting (exports suppress small monitored counts);
+    the live map passes 0. Inputs unchanged.
+
+    Change mode (变化): rows get `before`, `after`, `change` of the indicator between
+    view.compare_year and view.year, coloured by diverging change classes (layers.change_style);
+    no compare year means no data. Pair mode (两年对比): the view's year, classed together with
+    the compare year's values so both maps of a side-by-side share their classes."""
     identity = identity or identity_of(bundle.units)
     view = replace(view, region=normalize_region(view.region, identity))
     if figures is None:
         figures = unit_figures(bundle.units, bundle.exit_status, view.year)
     if display is None:
         display = display_units(bundle.units, view.level)
+    two_years = view.mode in TWO_YEAR_MODES and view.indicator in CHANGE_INDICATORS
+    if two_years and base_figures is None and view.compare_year is not None:
+        base_figures = unit_figures(bundle.units, bundle.exit_status, view.compare_year)
     rows = units_in_view(figures, view).copy()
+    if two_years:   # both years' values and the change (table, tooltips, change classes)
+        base = base_figures if view.compare_year is not None else figures.iloc[0:0]
+        rows = with_change(rows, base, view.indicator)
     rows["flag"] = consistency_flags(rows, bundle.services) if len(rows) else pd.Series(dtype="string")
     rows["context"] = False
     others = context_units(figures, view)
@@ -193,18 +208,30 @@ def prepare_snapshot(bundle: Bundle, view: View, text: Text, *, demo: bool, sour
                                               context=True)])
     shapes = join_rows(display, rows)
     limit = settings.get("small_count") if small_count is None else small_count
-    styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
-                        status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"),
-                        context_label=text("legend.context"), small_count=limit)
+    if view.mode == "change" and two_years:
+        styled = style_change(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, text,
+                              title=change_title(view, text))
+    else:
+        also = None
+        if view.mode == "pair" and two_years and view.compare_year is not None:
+            other = units_in_view(base_figures, replace(view, year=view.compare_year))
+            also = other[view.indicator]
+        styled = style_view(pd.DataFrame(shapes.drop(columns="geometry")), view.indicator, view.classing,
+                            status_labels=status_labels(text), title=text(f"indicator.{view.indicator}"),
+                            context_label=text("legend.context"), small_count=limit, also=also)
     outline = bundle.units.loc[bundle.units[CODE] == view.region].geometry.to_crs(DISPLAY_CRS)
     notices = []
     if not int((~shapes["context"].astype(bool)).sum()):
         notices.append(text("export.empty"))
+    elif styled.no_data == len(shapes) and view.mode == "change":
+        notices.append(text("change.no_data", base=view.compare_year or "—", year=view.year))
     elif styled.no_data == len(shapes):
         notices.append(text("export.no_data", year=view.year))
     if view.indicator in SUPPRESSED_INDICATORS and limit > 1:
         notices.append(text("export.small_count_note", limit=limit))
+    title_key = "export.title_change" if view.mode == "change" else "export.title_default"
     return Snapshot(view=view, shapes=shapes, styled=styled, outline=outline.reset_index(drop=True),
+                    title_key=title_key,
                     region_name=region_name(bundle.units, view.region, text, identity),
                     kpis=kpi_rows(figures, view.region, text), notices=tuple(notices), demo=demo,
                     source=source, metric_crs=identity.metric_crs, extent=identity.bounds,
@@ -237,8 +264,11 @@ def tooltip_fields(rows: pd.DataFrame, view: View, text: Text, *, small_count: i
                                                                                 small_count=small_count))
 
     labels = status_labels(text)
-    fields = {text("field.name"): rows[NAME], text("field.code"): rows[CODE],
-              text("field.status"): rows["status"].fillna("no_data").map(labels)}
+    fields = {text("field.name"): rows[NAME], text("field.code"): rows[CODE]}
+    if view.mode == "change" and "change" in rows:
+        return {**fields, **change_fields(rows, view.indicator, view.compare_year, view.year, text,
+                                          small_count=small_count)}
+    fields[text("field.status")] = rows["status"].fillna("no_data").map(labels)
     if view.indicator not in ("status", "remaining_poor", "incidence"):
         fields[text(f"indicator.{view.indicator}")] = shown(view.indicator, view.indicator)
     fields[text("field.remaining_poor")] = shown("remaining_poor", "remaining_poor")
@@ -248,8 +278,16 @@ def tooltip_fields(rows: pd.DataFrame, view: View, text: Text, *, small_count: i
     return fields
 
 
+def change_title(view: View, text: Text) -> str:
+    """The change legend's title: '剩余贫困人口变化（2018→2019 年）'."""
+    return text("change.title", indicator=text(f"indicator.{view.indicator}"),
+                base=view.compare_year or "—", year=view.year)
+
+
 def default_title(snapshot: Snapshot, text: Text) -> str:
-    return text(snapshot.title_key, region=snapshot.region_name, year=snapshot.view.year)
+    view = snapshot.view
+    return text(snapshot.title_key, region=snapshot.region_name, year=view.year,
+                base=view.compare_year or "—", indicator=text(f"indicator.{view.indicator}"))
 
 
 TITLE_MAX = 60  # characters: one line at A4 landscape
@@ -272,6 +310,8 @@ def describe_view(snapshot: Snapshot, text: Text) -> str:
     """One line: region, as-of year, level, indicator, mode and filters."""
     view = snapshot.view
     asof = snapshot.asof_text or text("sidebar.asof", year=view.year)
+    if view.mode in TWO_YEAR_MODES:
+        asof = text("change.asof", base=view.compare_year or "—", year=view.year)
     parts = [text("export.region", region=snapshot.region_name), asof, text(f"level.{view.level}")]
     if snapshot.subject is not None:
         parts.append(snapshot.subject)
@@ -279,7 +319,7 @@ def describe_view(snapshot: Snapshot, text: Text) -> str:
             parts.append(text("export.filters", filters=text("export.filter_sep").join(snapshot.page_filters)))
         return " · ".join(parts)
     parts += [text(f"indicator.{view.indicator}"), text(f"mode.{view.mode}")]
-    if view.indicator != "status":
+    if view.indicator != "status" and view.mode != "change":
         parts.append(text(f"classing.{view.classing}"))
     filters = []
     if view.poor_only:

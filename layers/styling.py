@@ -4,7 +4,7 @@ printed map has exactly the classes and colours seen on screen."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -74,10 +74,19 @@ def style_status(rows: pd.DataFrame, *, status_labels: Mapping[str, str], title:
                   tuple(status_labels[s] for s in classes), counts, int((index == NO_DATA).sum()), title)
 
 
-def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str, small_count: int = 0) -> Styled:
+def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str, small_count: int = 0,
+                 also: pd.Series | None = None) -> Styled:
     """A metric classed with mapclassify; labels are value ranges (small monitored counts as '<5'
-    when `small_count` is set: an export's legend)."""
-    classes = classify(rows[indicator], method, indicator=indicator)
+    when `small_count` is set: an export's legend). `also` (e.g. the other year of a side-by-side)
+    is classed together with the rows, so both maps get the same classes, but is not counted."""
+    if also is None:
+        classes = classify(rows[indicator], method, indicator=indicator)
+    else:
+        joint = pd.concat([rows[indicator].reset_index(drop=True), also.reset_index(drop=True)], ignore_index=True)
+        classes = classify(joint, method, indicator=indicator)
+        mine = pd.Series(classes.index.iloc[:len(rows)].to_numpy(), index=rows.index, dtype="int64")
+        classes = replace(classes, index=mine, no_data=int((mine == NO_DATA).sum()),
+                          counts=tuple(int((mine == i).sum()) for i in range(len(classes.upper))))
     if method == "policy":
         return Styled(classes.index, ramp(indicator, len(classes.upper)),
                       policy_labels(indicator, classes.lower, classes.upper), classes.counts,
@@ -92,15 +101,16 @@ def style_metric(rows: pd.DataFrame, indicator: str, method: str, *, title: str,
 
 
 def style_view(rows: pd.DataFrame, indicator: str, method: str, *, status_labels: Mapping[str, str],
-               title: str, context_label: str = "", small_count: int = 0) -> Styled:
+               title: str, context_label: str = "", small_count: int = 0, also: pd.Series | None = None) -> Styled:
     """Status colouring or metric classing, depending on the indicator. Rows with a true
-    `context` column (units a mode leaves out) are not classed: they get one neutral last class."""
+    `context` column (units a mode leaves out) are not classed: they get one neutral last class.
+    `also`: values classed together with the metric (style_metric)."""
     context = rows["context"].fillna(False).astype(bool) if "context" in rows else pd.Series(False, index=rows.index)
     shown = rows.loc[~context]
     if indicator == "status":
         styled = style_status(shown, status_labels=status_labels, title=title)
     else:
-        styled = style_metric(shown, indicator, method, title=title, small_count=small_count)
+        styled = style_metric(shown, indicator, method, title=title, small_count=small_count, also=also)
     if not context.any():
         return styled
     index = pd.Series(len(styled.colors), index=rows.index, dtype="int64")

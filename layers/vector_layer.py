@@ -60,7 +60,47 @@ def _field(values: pd.Series, visible: np.ndarray) -> dict:
         return {"n": [None if c is None else int(c.replace(",", "")) for c in cells], "fmt": "int"}
     if all(_PCT.match(c) for c in present):
         return {"n": [None if c is None else int(c[:-2].replace(".", "")) for c in cells], "fmt": "pct2"}
-    return {"a": cells}
+    return _templated(cells) or {"a": cells}
+
+
+_NUMBER = re.compile(r"^(.*?)(\d{1,3}(?:,\d{3})*)(?:\.(\d+))?(\D.*)?$")   # text, first number, text
+
+
+def _number_text(n: int, dec: int) -> str:
+    """`n` with `dec` implied decimals, thousands grouped: (123456, 2) -> '1,234.56'."""
+    if dec == 0:
+        return f"{n:,}"
+    digits = str(n).rjust(dec + 1, "0")
+    return f"{int(digits[:-dec]):,}.{digits[-dec:]}"
+
+
+def _templated(cells: list[str | None]) -> dict | None:
+    """Texts made of few templates around one number ('减少 1,234（好转）', '下降 1.20 个百分点（好转）',
+    '无变化') as template indexes plus integers: {"t": [[before, decimals, after]], "s": one
+    character per unit, "n": integers}; decimals -1 = no number. None when the texts do not fit
+    (too many templates, or a text that would not be written back exactly)."""
+    templates: dict[tuple[str, int, str], int] = {}
+    chars, numbers = [], []
+    for c in cells:
+        if c is None:
+            chars.append(HIDDEN)
+            numbers.append(None)
+            continue
+        m = _NUMBER.match(c)
+        if m:
+            key = (m.group(1), len(m.group(3) or ""), m.group(4) or "")
+            n = int(m.group(2).replace(",", "") + (m.group(3) or ""))
+            if key[0] + _number_text(n, key[1]) + key[2] != c:
+                return None
+        else:
+            key, n = (c, -1, ""), None
+        if key not in templates:
+            if len(templates) >= DICT_LIMIT:
+                return None
+            templates[key] = len(templates)
+        chars.append(ALPHABET[templates[key]])
+        numbers.append(n)
+    return {"t": [list(k) for k in templates], "s": "".join(chars), "n": numbers}
 
 
 def class_table(rows: pd.DataFrame, classes: pd.Series, flags: pd.Series, spec: TileSpec,

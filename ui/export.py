@@ -26,7 +26,7 @@ from layers.snapshot import (
     with_layers,
 )
 from layers.static_map import ORIENTATIONS, PAPERS
-from ui import auth, cache
+from ui import auth, cache, maps
 from ui.errors import log_unexpected
 from ui.escape import md_escape
 from ui.text import t
@@ -44,6 +44,7 @@ def snapshot(view: View) -> Snapshot:
     kinds = cache.demo_kinds(folder)
     return prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                             figures=cache.figures(view.year), display=cache.display(view.level),
+                            base_figures=maps.base_figures(view),
                             identity=cache.identity())
 
 
@@ -179,7 +180,8 @@ def _pack_section(view: View, *, key: str, paper: str, orientation: str) -> None
         kinds = cache.demo_kinds(folder)
         pack = build_pack(data, region, text=t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                           year=view.year, indicator=view.indicator, classing=view.classing, paper=paper,
-                          orientation=orientation, progress=progress)
+                          orientation=orientation, progress=progress,
+                          compare_year=view.compare_year if view.mode == "change" else None)
         bar.empty()   # the success message below says "共 N 页" once
         s[f"{key}.pack_file"] = (wanted, pack)
     made = s.get(f"{key}.pack_file")

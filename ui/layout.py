@@ -63,7 +63,7 @@ def url_notice(problems: list[str]) -> None:
 _PARAMS = {f"param.{name}" for name in ("level", "region", "indicator", "classing", "year", "mode", "poor",
                                         "status", "selected", "stage", "occ", "support", "km", "exit",
                                         "layers", "sort", "date", "source", "category", "state", "unit",
-                                        "layer", "monitor", "site")}
+                                        "layer", "monitor", "site", "from")}
 
 
 def column_widths(table, *, medium=(), large=()) -> dict:

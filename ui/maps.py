@@ -11,18 +11,19 @@ import pandas as pd
 import streamlit as st
 
 from geo import settings
+from geo.change import default_base_year, delivered_years, is_rate
 from geo.codes import code_level
 from geo.consistency import flag_keys
-from geo.disclosure import suppress_counts
-from geo.schema import CODE, NAME, PARENT
+from geo.disclosure import is_small, small_label, suppress_counts
+from geo.schema import CODE, NAME, PARENT, YEARS
 from geo.table import to_csv_bytes, to_xlsx_bytes
-from geo.view import ROOT, View, latest_open_year
+from geo.view import ROOT, TWO_YEAR_MODES, View, latest_open_year
 from layers.base import base_map, shifted_source, with_basemap
 from layers.snapshot import identity_name, prepare_snapshot, tooltip_fields
 from layers.styling import Styled
 from layers.units_layer import features_json
-from layers.view_layer import view_group
 from layers.vector_layer import class_table
+from layers.view_layer import view_group
 from ui import cache, tiles
 from ui.escape import md_escape
 from ui.text import group, t
@@ -48,7 +49,7 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
     close_up = view.region != ROOT and code_level(view.region) == "township"
     kinds = cache.demo_kinds(folder)
     snapshot = prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source="",
-                                figures=cache.figures(view.year),
+                                figures=cache.figures(view.year), base_figures=base_figures(view),
                                 display=cache.display(view.level, fine=close_up), identity=cache.identity(),
                                 small_count=0)   # the live map; exports and downloads suppress
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
@@ -60,6 +61,47 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
         return Prepared(rows, snapshot.styled, "", tuple(fields.keys()), snapshot.bounds, table)
     data = features_json(snapshot.shapes, snapshot.styled.index, list(fields.values()), rows["flag"].map(flag_text))
     return Prepared(rows, snapshot.styled, data, tuple(fields.keys()), snapshot.bounds)
+
+
+def base_figures(view: View) -> pd.DataFrame | None:
+    """The compare year's cached figures in change and pair modes, else None."""
+    if view.mode in TWO_YEAR_MODES and view.compare_year is not None:
+        return cache.figures(view.compare_year)
+    return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _delivered(folder: str, stamp: tuple) -> tuple[int, ...]:
+    return delivered_years(cache.bundle().exit_status, YEARS)
+
+
+def delivered() -> tuple[int, ...]:
+    """The campaign years the dataset has exit-status rows for (a change needs both years)."""
+    return _delivered(*cache.key())
+
+
+def with_base_year(view: View) -> View:
+    """`view` with its compare year settled: in change and pair modes a delivered year before
+    view.year (the latest one unless the view names another), else None."""
+    if view.mode not in TWO_YEAR_MODES:
+        return replace(view, compare_year=None)
+    years = delivered()
+    if view.compare_year in years and view.compare_year < view.year:
+        return view
+    return replace(view, compare_year=default_base_year(view.year, years))
+
+
+def page_title(view: View, region: str) -> str:
+    """The page title: the as-of year, or both years of a change / side-by-side view."""
+    if view.mode in TWO_YEAR_MODES and view.compare_year is not None:
+        return t(f"exit.title_{view.mode}", region=region, base=view.compare_year, year=view.year)
+    return t("exit.title_year", region=region, year=view.year)
+
+
+def pair_views(view: View) -> tuple[View, View]:
+    """(earlier, later) views of a side-by-side: the same region, level, indicator and classing;
+    each classed together with the other's year, so both maps share their classes."""
+    return replace(view, year=view.compare_year, compare_year=view.year), view
 
 
 def flag_text(flag: object) -> str:
@@ -136,9 +178,11 @@ _INDICATOR_COLUMN = {"incidence": "incidence_pct", "remaining_poor": "remaining_
                      "exit_rate": "exit_rate_pct", "monitored": "monitored", "status": "status"}
 
 
-def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "status") -> pd.DataFrame:
+def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "status",
+               view: View | None = None) -> pd.DataFrame:
     """The units on the map with their figures, Chinese headers, codes as text; the chosen
-    indicator's column right after the name (visible without scrolling sideways)."""
+    indicator's column right after the name (visible without scrolling sideways); in change and
+    pair modes (`view`) both years' values and the change instead."""
     rows = prepared.rows.loc[~prepared.rows["context"].astype(bool)]   # context units are not listed
     labels = group("field")
     names = dict(zip(units[CODE], units[NAME]))
@@ -159,15 +203,45 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "st
         labels["flag"]: rows["flag"].map(flag_text),
     })
     chosen = labels[_INDICATOR_COLUMN.get(indicator, "status")]
-    order = [labels["name"], chosen, *[c for c in table.columns if c not in (labels["name"], chosen)]]
+    first = [labels["name"], chosen]
+    if view is not None and "change" in rows:   # change / pair: both years' values and the change
+        years = change_columns(rows, indicator, view)
+        for name, column in years.items():
+            table[name] = column
+        first = [labels["name"], *years]
+    order = [*first, *[c for c in table.columns if c not in first]]
     return table[order].reset_index(drop=True)
+
+
+def change_columns(rows: pd.DataFrame, indicator: str, view: View) -> dict[str, pd.Series]:
+    """Table columns of a two-year view: the earlier and later values and the change (rates in %
+    and percentage points, two decimals; counts as numbers), sortable."""
+    name = t(f"indicator.{indicator}")
+    if is_rate(indicator):
+        def number(c: str) -> pd.Series:
+            return (rows[c].astype("Float64") * 100).round(2)
+        return {t("change.field_pct", year=view.compare_year, indicator=name): number("before"),
+                t("change.field_pct", year=view.year, indicator=name): number("after"),
+                t("change.field_points"): number("change")}
+    return {t("change.field_year", year=view.compare_year, indicator=name): rows["before"].astype("Float64"),
+            t("change.field_year", year=view.year, indicator=name): rows["after"].astype("Float64"),
+            t("change.field"): rows["change"].astype("Float64")}
 
 
 def _download_table(view: View, small_count: int) -> pd.DataFrame:
     """The view's table as downloaded: small monitored counts read "<5" (a download is an export)."""
-    table = view_table(prepare(view), cache.bundle().units, view.indicator)
+    table = view_table(prepare(view), cache.bundle().units, view.indicator, view)
     monitored = group("field")["monitored"]
     table[monitored] = suppress_counts(table[monitored], small_count)
+    if view.indicator == "monitored" and view.mode in TWO_YEAR_MODES and view.compare_year is not None:
+        name = t("indicator.monitored")
+        years = [t("change.field_year", year=y, indicator=name) for y in (view.compare_year, view.year)]
+        small = table[years[0]].map(lambda v: is_small(v, small_count)) | table[years[1]].map(
+            lambda v: is_small(v, small_count))
+        change = t("change.field")
+        table[change] = table[change].astype(object).mask(small, small_label(small_count))   # would give a count away
+        for column in years:
+            table[column] = suppress_counts(table[column], small_count)
     return table
 
 

@@ -15,12 +15,15 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.aggregate import STATUSES
+from geo.change import default_base_year
 from geo.classify import METHODS, POLICY_BINS
 from geo.schema import CODE, LEVEL, NAME, PARENT, YEARS
 from geo.view import (
+    CHANGE_DEFAULT_INDICATOR,
     INDICATORS,
     MODES,
     ROOT,
+    TWO_YEAR_MODES,
     View,
     breadcrumb,
     levels_below,
@@ -35,7 +38,7 @@ from ui import cache, maps
 from ui.escape import md_escape
 from ui.text import group, t
 
-_KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected")
+_KEYS = ("county", "township", "level", "indicator", "classing", "mode", "poor", "status", "selected", "from")
 
 
 SHARED_YEAR, SHARED_REGION = "shared.year", "shared.region"   # plain keys: survive page switches
@@ -110,6 +113,7 @@ class ViewState:
         s[self.key("mode")], s[self.key("poor")] = view.mode, view.poor_only
         s[self.key("status")] = list(view.statuses)
         s[self.key("selected")] = view.selected
+        s[self.key("from")] = view.compare_year
         s["year"] = view.year
 
     def url_changed(self) -> bool:
@@ -133,7 +137,7 @@ class ViewState:
         pending = s.pop(self.key("pending"), None)
         if self.url_changed():
             params = st.query_params.to_dict()
-            view, problems = parse_view(params, units, default_year=default_year)
+            view, problems = parse_view(params, units, default_year=default_year, delivered=maps.delivered())
             if not s.get(self.key("ready")):
                 view = _with_shared(view, params)
             self._write(view)
@@ -237,12 +241,20 @@ class ViewState:
         # year and indicator first: visible without scrolling on a laptop screen
         year = self.year_widget()
         sb = st.sidebar
-        indicator = sb.selectbox(t("exit.indicator"), INDICATORS, key=self.key("indicator"), placeholder=t("filter.choose"),
+        base = self.base_year_widget(year)
+        s = st.session_state
+        indicators = INDICATORS
+        if s.get(self.key("mode")) == "change":   # a change needs a number: no categorical status
+            indicators = tuple(i for i in INDICATORS if i != "status")
+            if s.get(self.key("indicator")) not in indicators:
+                s[self.key("indicator")] = CHANGE_DEFAULT_INDICATOR
+        indicator = sb.selectbox(t("exit.indicator"), indicators, key=self.key("indicator"), placeholder=t("filter.choose"),
                                  format_func=lambda v: t(f"indicator.{v}"))
         region, level = self.region_widgets(units)
         sb.divider()
         classing = sb.selectbox(t("exit.classing"), METHODS, key=self.key("classing"), placeholder=t("filter.choose"),
-                                format_func=lambda v: classing_label(v, indicator), disabled=indicator == "status")
+                                format_func=lambda v: classing_label(v, indicator),
+                                disabled=indicator == "status" or s.get(self.key("mode")) == "change")
         mode = sb.radio(t("exit.mode"), MODES, key=self.key("mode"), horizontal=True,
                         format_func=lambda v: t(f"mode.{v}"))
         poor = sb.toggle(t("exit.poor_only"), key=self.key("poor"))
@@ -250,22 +262,40 @@ class ViewState:
                                   placeholder=t("filter.all"), select_all=False,
                                   format_func=lambda v: group("status")[v])
         return View(level=level, region=region, indicator=indicator, classing=classing, year=year,
-                    mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=self.selected(region))
+                    mode=mode, poor_only=bool(poor), statuses=tuple(statuses), selected=self.selected(region),
+                    compare_year=base if mode in TWO_YEAR_MODES else None)
 
-    def map(self, groups, *, layer_control=None) -> str | None:
+    def base_year_widget(self, year: int) -> int | None:
+        """The earlier year of the change and pair modes (shown only in those modes, under the
+        as-of year): a delivered year before `year`, by default the latest one. None when there
+        is none (the page says so)."""
+        s = st.session_state
+        if s.get(self.key("mode")) not in TWO_YEAR_MODES:
+            return None
+        earlier = [y for y in maps.delivered() if y < year]
+        if s.get(self.key("from")) not in earlier:
+            s[self.key("from")] = default_base_year(year, earlier)
+        if not earlier:
+            return None
+        return int(st.sidebar.selectbox(t("change.from"), earlier, key=self.key("from"),
+                                        help=t("change.from_help")))
+
+    def map(self, groups, *, layer_control=None, name: str = "map") -> str | None:
         """Draw the page's map (the constant base map plus the view's layers, so a new view swaps
         layers instead of rebuilding the iframe) and return the code of a unit clicked since the
-        last run, once. Only clicks are reported back: pan and zoom never rerun the app."""
-        event = st_folium(maps.new_base_map(), key=self.key("map"), feature_group_to_add=groups,
+        last run, once. Only clicks are reported back: pan and zoom never rerun the app. `name`
+        tells apart several maps of one page (side by side)."""
+        event = st_folium(maps.new_base_map(), key=self.key(name), feature_group_to_add=groups,
                           layer_control=layer_control, height=maps.MAP_HEIGHT, use_container_width=True,
                           returned_objects=["last_active_drawing", "last_object_clicked"]) or {}
         clicked = (event.get("last_active_drawing") or {}).get("properties", {}).get("code")
         if not clicked:
             return None
         click_id = (clicked, str(event.get("last_object_clicked")))
-        if st.session_state.get(self.key("last_click")) == click_id:
+        last = self.key("last_click" if name == "map" else f"last_click.{name}")
+        if st.session_state.get(last) == click_id:
             return None
-        st.session_state[self.key("last_click")] = click_id
+        st.session_state[last] = click_id
         return clicked
 
     def publish(self, view: View, extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()) -> None:

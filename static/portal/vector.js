@@ -29,7 +29,21 @@
     return v.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
 
+  /* An integer with `dec` implied decimals, thousands grouped (layers/vector_layer.py _number_text). */
+  function decimalText(n, dec) {
+    var digits = String(n);
+    if (dec <= 0) { return formatNumber(n, "int"); }
+    while (digits.length < dec + 1) { digits = "0" + digits; }
+    return formatNumber(Number(digits.slice(0, -dec)), "int") + "." + digits.slice(-dec);
+  }
+
   function cell(field, r) {
+    if (field.t) {   /* template around one number: [text before, decimals (-1: none), text after] */
+      var ch = field.s.charAt(r);
+      if (ch === ".") { return null; }
+      var tpl = field.t[ALPHABET.indexOf(ch)];
+      return tpl[1] < 0 ? tpl[0] : tpl[0] + decimalText(field.n[r], tpl[1]) + tpl[2];
+    }
     if (field.n) { return formatNumber(field.n[r], field.fmt); }
     if (field.a) { return field.a[r]; }
     var c = field.s.charAt(r);

@@ -68,7 +68,7 @@ def test_counts_and_percentages_travel_as_integers():
     rows = pd.DataFrame({CODE: [f"{i:03d}" for i in range(n)],
                          "cnt": [f"{i * 1001:,}" for i in range(n)],
                          "pct": [f"{i * 0.37:.2f} %" for i in range(n)],
-                         "txt": [f"<b>{i}</b>" for i in range(n)]})
+                         "txt": [f"<b>{'x' * (i + 1)}</b>" for i in range(n)]})   # no number: not templated
     spec = TileSpec("u", "i", "village", tuple(rows[CODE]), 1.0)
     table = class_table(rows, pd.Series(range(n)) % 5, pd.Series([False] * n), spec,
                         {"cnt": rows["cnt"], "pct": rows["pct"], "txt": rows["txt"]},
@@ -76,7 +76,7 @@ def test_counts_and_percentages_travel_as_integers():
     cnt, pct, txt = table["fields"]
     assert cnt["fmt"] == "int" and cnt["n"][3] == 3003
     assert pct["fmt"] == "pct2" and pct["n"][10] == 370
-    assert txt["a"][1] == "<b>1</b>"  # text as is: the browser sets it with textContent
+    assert txt["a"][1] == "<b>xx</b>"  # text as is: the browser sets it with textContent
 
 
 @pytest.mark.parametrize("indicator", INDICATORS)
