@@ -5,8 +5,9 @@ same rules (`geo.read.read_bundle`), writes a new version and switches the activ
 ONE transaction, so a publish interrupted half-way (error, crash, lost connection) leaves the
 previous version active and no partial version visible. Versions are kept.
 
-Per version the database holds the units (geometry as validated, EPSG:4326), the three tables
-(as the text cells the file reader validates, so both backends share one rule set), and the
+Per version the database holds the units (geometry as validated, EPSG:4326), every table kind as
+typed rows (`portal.rows_<kind>`, columns and types from geo/schema.py, validated by the file
+reader's rules before they are inserted with COPY, indexed on version, code and year), and the
 units coverage-simplified per level and zoom band in Web Mercator (`geo.tiles.ZOOM_BANDS`:
 PostGIS 3.3 has no ST_CoverageSimplify, so shapely simplifies before loading) from which
 `ST_AsMVT` makes vector tiles. Connections come from a psycopg 3 pool (`pg_pool_min`/`max`).
@@ -14,7 +15,6 @@ Nothing here imports streamlit.
 """
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections import OrderedDict
@@ -26,10 +26,13 @@ import geopandas as gpd
 import pandas as pd
 import psycopg
 import shapely
+from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from geo import schema, settings
-from geo.read import Bundle, parse_table, read_bundle, validate_units
+from geo.ingest.store import BaseChanged
+from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle, validate_units
+from geo.rules import DTYPES
 from geo.schema import CODE, LEVEL, NAME, PARENT
 from geo.simplify import display_units, simplify_coverage
 from geo.tiles import (
@@ -45,7 +48,6 @@ from geo.tiles import (
 )
 
 KEY_PREFIX = "postgis:"
-TABLES = ("exit_status", "services", "sites")
 POOL_TIMEOUT_S = 3.0   # a page waits at most this long for a connection, then says the database is down
 RECONNECT_S = 3600.0   # the pool keeps trying to reconnect (with backoff) for this long
 
@@ -65,10 +67,45 @@ CREATE TABLE IF NOT EXISTS portal.tile_geoms (
     band smallint NOT NULL, idx integer NOT NULL, code text NOT NULL,
     geom geometry(Geometry, 3857) NOT NULL, PRIMARY KEY (version, level, band, idx));
 CREATE INDEX IF NOT EXISTS tile_geoms_gix ON portal.tile_geoms USING gist (geom);
-CREATE TABLE IF NOT EXISTS portal.tables (
+ALTER TABLE portal.versions ADD COLUMN IF NOT EXISTS meta jsonb NOT NULL DEFAULT '{}'::jsonb;
+CREATE TABLE IF NOT EXISTS portal.version_kinds (
     version text NOT NULL REFERENCES portal.versions(id) ON DELETE CASCADE, kind text NOT NULL,
-    csv text NOT NULL, PRIMARY KEY (version, kind));
+    PRIMARY KEY (version, kind));
 """
+
+# SQL type of each schema column type (geo/schema.py): tables are stored as typed rows
+SQL_TYPES = {"code": "text", "str": "text", "enum": "text", "int": "bigint", "year": "integer",
+             "float": "double precision", "bool": "boolean", "date": "date"}
+ROW_KINDS = ("exit_status", "services", "sites", *schema.OPTIONAL_KINDS)
+
+
+def row_table(kind: str) -> str:
+    """The table holding the rows of `kind` (one per kind, typed from geo/schema.py)."""
+    if kind not in ROW_KINDS:
+        raise ValueError(kind)
+    return f"portal.rows_{kind}"
+
+
+def _rows_ddl() -> str:
+    """CREATE TABLE of every table kind: version, row number n (file order), the schema's columns
+    typed, its key as primary key after the version, and an index on (version, code[, year])."""
+    out = []
+    for kind in ROW_KINDS:
+        dataset = schema.DATASETS[kind]
+        columns = ", ".join(f"{c.name} {SQL_TYPES[c.type]}" + ("" if c.nullable else " NOT NULL")
+                            for c in dataset.columns)
+        key = ", ".join(dataset.key)
+        name = row_table(kind)
+        out.append(f"CREATE TABLE IF NOT EXISTS {name} (version text NOT NULL REFERENCES portal.versions(id) "
+                   f"ON DELETE CASCADE, n integer NOT NULL, {columns}, PRIMARY KEY (version, {key}));")
+        code = "township_code" if kind == "sites" else schema.CODE
+        index = f"{code}, {schema.YEAR}" if schema.YEAR in dataset.names else code
+        if index != key:   # the primary key already indexes (version, code, year)
+            out.append(f"CREATE INDEX IF NOT EXISTS rows_{kind}_code ON {name} (version, {index});")
+    return "\n".join(out)
+
+
+DDL += _rows_ddl()
 
 
 class StoreUnavailable(RuntimeError):
@@ -118,16 +155,27 @@ class PgStore:
         """Create the portal's tables (idempotent)."""
         self.run(lambda conn: conn.execute(DDL))
 
-    def publish(self, folder: str | Path, *, source: str = "", interrupt_after: str | None = None) -> str:
-        """Validate `folder`, load it as a new version and make it active, atomically. Returns the
-        version id. `interrupt_after` ("units", "tiles", "tables") is a test hook that fails the
-        publish at that step."""
-        bundle, bands, tables = _prepare(str(Path(folder).resolve()), folder_stamp(folder))
+    def publish(self, folder: str | Path, *, source: str = "", meta: dict | None = None,
+                expect: object = None, interrupt_after: str | None = None) -> str:
+        """Validate `folder` (geo.read.read_bundle: the one rule set), load it as a new version and
+        make it active, atomically. Returns the version id. `expect` (a version id, "" for none)
+        makes the switch a compare-and-swap: BaseChanged when another publish moved the active
+        version meanwhile. `interrupt_after` ("units", "tiles", "tables") is a test hook that fails
+        the publish at that step."""
+        bundle, bands, rows = _prepare(str(Path(folder).resolve()), folder_stamp(folder))
         version = "v" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        full_meta = {**(meta or {}), "created": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+                     "counts": {k: int(v) for k, v in bundle.units[LEVEL].value_counts().items()},
+                     "missing": list(bundle.missing)}
 
         def work(conn: psycopg.Connection) -> str:
             with conn.transaction():
-                conn.execute("INSERT INTO portal.versions (id, source) VALUES (%s, %s)", (version, source))
+                if expect is not None:   # serialised by the row lock on portal.active
+                    row = conn.execute("SELECT version FROM portal.active FOR UPDATE").fetchone()
+                    if (row[0] if row else "") != expect:
+                        raise BaseChanged(expect or None, row[0] if row else None)
+                conn.execute("INSERT INTO portal.versions (id, source, meta) VALUES (%s, %s, %s)",
+                             (version, source, Jsonb(full_meta)))
                 with conn.cursor().copy("COPY portal.units (version, code, name, level, parent_code, geom) "
                                         "FROM STDIN") as copy:
                     units = bundle.units
@@ -141,9 +189,12 @@ class PgStore:
                     for level, band, idx, code, geom in bands:
                         copy.write_row((version, level, band, idx, code, geom))
                 _hook(interrupt_after, "tiles")
-                for kind, text in tables.items():
-                    conn.execute("INSERT INTO portal.tables (version, kind, csv) VALUES (%s, %s, %s)",
-                                 (version, kind, text))
+                for kind, (names, values) in rows.items():
+                    conn.execute("INSERT INTO portal.version_kinds (version, kind) VALUES (%s, %s)", (version, kind))
+                    with conn.cursor().copy(f"COPY {row_table(kind)} (version, n, {', '.join(names)}) "
+                                            "FROM STDIN") as copy:
+                        for n, record in enumerate(values):
+                            copy.write_row((version, n, *record))
                 _hook(interrupt_after, "tables")
                 conn.execute("INSERT INTO portal.active (one, version) VALUES (true, %s) "
                              "ON CONFLICT (one) DO UPDATE SET version = EXCLUDED.version", (version,))
@@ -169,35 +220,78 @@ class PgStore:
             conn.execute("UPDATE portal.active SET version = %s", (version,))
         self.run(work)
 
+    def kinds(self, version: str) -> set[str]:
+        """Table kinds the version holds (the others were absent from its folder)."""
+        return {r[0] for r in self.run(lambda conn: conn.execute(
+            "SELECT kind FROM portal.version_kinds WHERE version = %s", (version,)).fetchall())}
+
+    def table(self, version: str, kind: str, *, where: str = "", params: tuple = ()) -> pd.DataFrame:
+        """The typed rows of one table kind (file order), optionally filtered by an SQL condition
+        on its columns (e.g. "year = %s"); the schema's columns and dtypes, as the file reader
+        returns them. Rows were validated by geo.rules before they were inserted."""
+        dataset = schema.DATASETS[kind]
+        sql = (f"SELECT {', '.join(dataset.names)} FROM {row_table(kind)} WHERE version = %s"
+               + (f" AND ({where})" if where else "") + " ORDER BY n")
+        records = self.run(lambda conn: conn.execute(sql, (version, *params)).fetchall())
+        return typed_frame(dataset, records)
+
     def read_bundle(self, version: str) -> Bundle:
-        """The dataset of `version`, validated with the file reader's rules (same Bundle)."""
+        """The dataset of `version` (same Bundle as the file reader: tables typed, a kind absent at
+        publish is an empty table listed in `missing`, an absent inspection kind is None)."""
         def work(conn):
-            rows = conn.execute("SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM portal.units "
+            return conn.execute("SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM portal.units "
                                 "WHERE version = %s ORDER BY code", (version,)).fetchall()
-            texts = dict(conn.execute("SELECT kind, csv FROM portal.tables WHERE version = %s",
-                                      (version,)).fetchall())
-            return rows, texts
-        rows, texts = self.run(work)
+        rows = self.run(work)
         if not rows:
             raise KeyError(version)
         frame = pd.DataFrame([r[:4] for r in rows], columns=[CODE, NAME, LEVEL, PARENT])
         units = validate_units(gpd.GeoDataFrame(frame, geometry=shapely.from_wkb([bytes(r[4]) for r in rows]),
                                                 crs="EPSG:4326"), source=schema.FILES["units"])
-        tables = {}
-        for kind in TABLES:
-            raw = pd.read_csv(io.StringIO(texts[kind]), dtype=str, keep_default_na=False)
-            tables[kind] = parse_table(raw, schema.DATASETS[kind], source=schema.FILES[kind])
-        return Bundle(folder=KEY_PREFIX + version, units=units, **tables)
+        present = self.kinds(version)
+        tables: dict = {}
+        for kind in ROW_KINDS:
+            if kind in present:
+                tables[kind] = self.table(version, kind)
+            elif kind in CORE_TABLES:
+                tables[kind] = empty_table(schema.DATASETS[kind])
+        missing = tuple(k for k in CORE_TABLES if k not in present)
+        return Bundle(folder=KEY_PREFIX + version, units=units, missing=missing, **tables)
+
+
+def typed_frame(dataset: schema.Dataset, records: list) -> pd.DataFrame:
+    """A frame of `dataset`'s columns with the file reader's dtypes (geo.rules.DTYPES) from rows."""
+    columns = list(zip(*records)) if records else [()] * len(dataset.columns)
+    out = {}
+    for column, values in zip(dataset.columns, columns):
+        dtype = DTYPES.get(column.type, "string")
+        values = [pd.NA if v is None else v for v in values]
+        out[column.name] = pd.Series(pd.to_datetime(pd.Series(values, dtype=object)) if dtype.startswith("datetime")
+                                     else values, dtype=dtype)
+    return pd.DataFrame(out)
+
+
+def _records(frame: pd.DataFrame, dataset: schema.Dataset) -> tuple[list[str], list[tuple]]:
+    """(column names, rows of plain Python values, NA as None, dates as date) of a typed table."""
+    columns = []
+    for column in dataset.columns:
+        series = frame[column.name]
+        if column.type == "date":
+            values = [None if pd.isna(v) else v.date() for v in series]
+        else:
+            values = series.astype(object).where(series.notna(), None).tolist()
+        columns.append(values)
+    return dataset.names, list(zip(*columns)) if len(frame) else []
 
 
 @lru_cache(maxsize=1)
-def _prepare(folder: str, stamp: tuple) -> tuple[Bundle, list, dict[str, str]]:
+def _prepare(folder: str, stamp: tuple) -> tuple[Bundle, list, dict[str, tuple[list[str], list[tuple]]]]:
     """Everything a publish writes, computed before its transaction (kept for a retry of the same
-    files): the validated bundle, the tile geometry rows, the tables in canonical text (booleans
-    True/False, whole years) so that SQL and the file reader's rules both read them."""
+    files): the bundle validated by the file reader's rules, the tile geometry rows, and the typed
+    rows of every table kind the folder holds."""
     bundle = read_bundle(folder)
-    tables = {kind: getattr(bundle, kind).to_csv(index=False) for kind in TABLES}
-    return bundle, _tile_rows(bundle.units), tables
+    rows = {kind: _records(getattr(bundle, kind), schema.DATASETS[kind]) for kind in ROW_KINDS
+            if kind not in bundle.missing and getattr(bundle, kind) is not None}
+    return bundle, _tile_rows(bundle.units), rows
 
 
 def _hook(interrupt_after: str | None, step: str) -> None:
@@ -328,24 +422,19 @@ def bundle_for(key: str) -> Bundle:
 
 def region_status_counts(version: str, year: int, level: str, prefix: str = "") -> dict[str, int]:
     """Villages or counties under code `prefix` per exit status as of `year` (the rules of
-    geo.aggregate), computed by SQL from the stored exit table: nothing is loaded into the process."""
+    geo.aggregate), computed by SQL from the stored exit rows (index on version, code, year):
+    nothing is loaded into the process."""
     if level not in ("village", "county"):
         raise ValueError("status counts by SQL are for villages and counties")
     sql = """
-    WITH rows AS (
-        SELECT split_part(line, ',', 1) AS code, split_part(line, ',', 2) AS year,
-               split_part(line, ',', 3) AS poor, split_part(line, ',', 4) AS planned,
-               split_part(line, ',', 5) AS actual
-        FROM portal.tables, regexp_split_to_table(csv, E'\\r?\\n') WITH ORDINALITY AS l(line, n)
-        WHERE version = %(version)s AND kind = 'exit_status' AND n > 1 AND line <> ''
-    )
-    SELECT CASE WHEN r.code IS NULL OR r.poor = '' THEN 'no_data'
-                WHEN r.poor = 'False' THEN 'non_poor'
-                WHEN r.actual <> '' AND r.actual::int <= %(year)s THEN 'exited'
-                WHEN r.planned <> '' AND r.planned::int = %(year)s THEN 'planned'
+    SELECT CASE WHEN r.code IS NULL OR r.poor_flag IS NULL THEN 'no_data'
+                WHEN NOT r.poor_flag THEN 'non_poor'
+                WHEN r.actual_exit_year <= %(year)s THEN 'exited'
+                WHEN r.planned_exit_year = %(year)s THEN 'planned'
                 ELSE 'not_exited' END,
            count(*)
-    FROM portal.units u LEFT JOIN rows r ON r.code = u.code AND r.year = %(year)s::text
+    FROM portal.units u LEFT JOIN portal.rows_exit_status r
+         ON r.version = u.version AND r.code = u.code AND r.year = %(year)s
     WHERE u.version = %(version)s AND u.level = %(level)s AND u.code LIKE %(prefix)s
     GROUP BY 1
     """
