@@ -15,9 +15,15 @@ Nothing here imports streamlit.
 """
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +36,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from geo import schema, settings
-from geo.ingest.store import BaseChanged
+from geo.ingest.store import ANY_BASE, META, BaseChanged, Store, Version
 from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle, validate_units
 from geo.rules import DTYPES
 from geo.schema import CODE, LEVEL, NAME, PARENT
@@ -156,7 +162,7 @@ class PgStore:
         self.run(lambda conn: conn.execute(DDL))
 
     def publish(self, folder: str | Path, *, source: str = "", meta: dict | None = None,
-                expect: object = None, interrupt_after: str | None = None) -> str:
+                expect: object = ANY_BASE, interrupt_after: str | None = None) -> str:
         """Validate `folder` (geo.read.read_bundle: the one rule set), load it as a new version and
         make it active, atomically. Returns the version id. `expect` (a version id, "" for none)
         makes the switch a compare-and-swap: BaseChanged when another publish moved the active
@@ -170,8 +176,9 @@ class PgStore:
 
         def work(conn: psycopg.Connection) -> str:
             with conn.transaction():
-                if expect is not None:   # serialised by the row lock on portal.active
-                    row = conn.execute("SELECT version FROM portal.active FOR UPDATE").fetchone()
+                if expect is not ANY_BASE:   # serialised by the row lock on portal.active
+                    conn.execute("LOCK TABLE portal.active IN EXCLUSIVE MODE")
+                    row = conn.execute("SELECT version FROM portal.active").fetchone()
                     if (row[0] if row else "") != expect:
                         raise BaseChanged(expect or None, row[0] if row else None)
                 conn.execute("INSERT INTO portal.versions (id, source, meta) VALUES (%s, %s, %s)",
@@ -207,6 +214,23 @@ class PgStore:
             "SELECT v.id, v.source, v.id = a.version FROM portal.versions v "
             "LEFT JOIN portal.active a ON true ORDER BY v.id").fetchall()])
 
+    def version_meta(self) -> list[tuple[str, dict, bool]]:
+        """(id, meta, is active) of every version, oldest first."""
+        return self.run(lambda conn: [(r[0], dict(r[1] or {}), bool(r[2])) for r in conn.execute(
+            "SELECT v.id, v.meta, v.id = a.version FROM portal.versions v "
+            "LEFT JOIN portal.active a ON true ORDER BY v.id").fetchall()])
+
+    def meta(self, version: str) -> dict:
+        """The meta of one version ({} when unknown)."""
+        row = self.run(lambda conn: conn.execute("SELECT meta FROM portal.versions WHERE id = %s",
+                                                 (version,)).fetchone())
+        return dict(row[0] or {}) if row else {}
+
+    def deactivate(self) -> bool:
+        """No active version any more (the portal shows the bundled demo); versions stay. False
+        when none was active."""
+        return self.run(lambda conn: conn.execute("DELETE FROM portal.active").rowcount > 0)
+
     def active(self) -> str | None:
         """The active version id, or None before the first publish."""
         row = self.run(lambda conn: conn.execute("SELECT version FROM portal.active").fetchone())
@@ -217,7 +241,8 @@ class PgStore:
         def work(conn):
             if not conn.execute("SELECT 1 FROM portal.versions WHERE id = %s", (version,)).fetchone():
                 raise KeyError(version)
-            conn.execute("UPDATE portal.active SET version = %s", (version,))
+            conn.execute("INSERT INTO portal.active (one, version) VALUES (true, %s) "
+                         "ON CONFLICT (one) DO UPDATE SET version = EXCLUDED.version", (version,))
         self.run(work)
 
     def kinds(self, version: str) -> set[str]:
@@ -406,13 +431,111 @@ def store() -> PgStore:
     return PgStore(pool())
 
 
-def active_key() -> str:
-    """"postgis:<active version>" (the cache key of the data the portal shows); raises
-    StoreUnavailable when the database cannot be reached or holds no version yet."""
+def active_key() -> str | None:
+    """"postgis:<active version>" (the cache key of the data the portal shows), None when no
+    version is active (the portal then shows the bundled demo); raises StoreUnavailable when the
+    database cannot be reached."""
     version = store().active()
-    if version is None:
-        raise StoreUnavailable("no dataset published to PostGIS yet")
-    return KEY_PREFIX + version
+    return None if version is None else KEY_PREFIX + version
+
+
+class RecordStore:
+    """The import's view of the PostGIS store of record, with the methods of the file store
+    (geo.ingest.store.Store) that geo.ingest.pipeline, 数据管理 and cli.ingest use: a publish
+    composes a dataset folder under `<root>/tmp` (validated by the file reader's rules) and loads
+    it as one new version in one transaction; versions are listed and restored from the database.
+    The base of an update is the active version exported once to `<root>/pg-base/<id>/` (versions
+    never change, so the export stays valid)."""
+
+    def __init__(self, store: PgStore, root: str | Path):
+        self.pg = store
+        self.root = Path(root)
+
+    def _version(self, ident: str, meta: dict) -> Version:
+        return Version(ident, self.root / "pg-base" / ident, {**meta, "id": ident})
+
+    def versions(self) -> list[Version]:
+        """Every version with its meta, oldest first."""
+        return [self._version(ident, meta) for ident, meta, _ in self.pg.version_meta()]
+
+    def active_id(self) -> str | None:
+        return self.pg.active()
+
+    def active(self) -> Version | None:
+        ident = self.active_id()
+        return self._version(ident, self.pg.meta(ident)) if ident else None
+
+    def activate(self, ident: str) -> None:
+        """Restore an earlier version (KeyError for an unknown id)."""
+        self.pg.activate(ident)
+
+    def deactivate(self) -> bool:
+        return self.pg.deactivate()
+
+    def base_folder(self) -> Path | None:
+        """The active version as a dataset folder (exported on first use), None when none is active."""
+        ident = self.active_id()
+        if ident is None:
+            return None
+        target = self.root / "pg-base" / ident
+        if (target / META).is_file():
+            return target
+        bundle = self.pg.read_bundle(ident)
+        work = Path(tempfile.mkdtemp(prefix="base-", dir=self._tmp()))
+        try:
+            bundle.units.to_file(work / schema.FILES["units"], layer=schema.UNITS_LAYER, engine="pyogrio")
+            for kind in ROW_KINDS:
+                frame = getattr(bundle, kind)
+                if frame is not None and kind not in bundle.missing:
+                    (work / schema.FILES[kind]).write_text(_csv_text(frame, kind), encoding="utf-8")
+            (work / META).write_text(json.dumps({**self.pg.meta(ident), "id": ident}, ensure_ascii=False),
+                                     encoding="utf-8")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(work, target)
+            except OSError:   # another process exported it meanwhile
+                shutil.rmtree(work, ignore_errors=True)
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+        return target
+
+    def _tmp(self) -> Path:
+        folder = self.root / "tmp"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def publish(self, write: Callable[[Path], None], meta: dict, *,
+                expect: object = ANY_BASE) -> tuple[Version, Bundle]:
+        """Let `write` fill a fresh folder, then publish it as one new active version (DataError:
+        a rule is broken, BaseChanged: another publish moved the active version; nothing
+        published in either case)."""
+        work = Path(tempfile.mkdtemp(prefix="publish-", dir=self._tmp()))
+        try:
+            write(work)
+            if not (work / schema.FILES["units"]).is_file():
+                raise FileNotFoundError(schema.FILES["units"])
+            ident = self.pg.publish(work, source=str(meta.get("mode", "")), meta=meta,
+                                    expect=ANY_BASE if expect is ANY_BASE else (expect or ""))
+            bundle = _prepare(str(work.resolve()), folder_stamp(work))[0]
+            _prepare.cache_clear()   # do not keep a published dataset in this process
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return self._version(ident, self.pg.meta(ident)), replace(bundle, folder=KEY_PREFIX + ident)
+
+
+def _csv_text(frame: pd.DataFrame, kind: str) -> str:
+    """A typed table as the text a dataset folder stores (the import's own writer)."""
+    from geo.ingest.pipeline import table_csv   # the pipeline imports the store: import when used
+    return table_csv(frame, kind).to_csv(index=False)
+
+
+def record_store(root: str | Path) -> Store | RecordStore:
+    """The store the import publishes to: the file store under `root` (backend = files) or the
+    PostGIS store of record (backend = postgis; `root` keeps its staging folders)."""
+    if settings.get("backend") == "postgis":
+        return RecordStore(store(), root)
+    return Store(root)
 
 
 def bundle_for(key: str) -> Bundle:

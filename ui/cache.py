@@ -27,15 +27,42 @@ STORE_ENV = datasets.STORE_ENV
 DEMO_FOLDER = datasets.DEMO_FOLDER
 store_root = datasets.store_root
 is_demo = datasets.is_demo
-demo_kinds = datasets.demo_kinds
 
 
 def data_folder() -> str:
     """The active dataset folder (geo.datasets.active_folder) as a cache key; with the PostGIS
-    backend "postgis:<active version>" (raises geo.pg.StoreUnavailable when the database is down)."""
+    backend "postgis:<active version>", or the bundled demo while no version is active (raises
+    geo.pg.StoreUnavailable when the database is down)."""
     if settings.get("backend") == "postgis":
-        return pg.active_key()
+        return pg.active_key() or str(DEMO_FOLDER.resolve())
     return str(datasets.active_folder())
+
+
+def demo_kinds(folder: str) -> tuple[str, ...]:
+    """Kinds of the shown dataset that are the bundled demo's (geo.datasets.demo_kinds; for a
+    PostGIS version from its stored meta)."""
+    if folder.startswith(pg.KEY_PREFIX):
+        return _pg_demo_kinds(folder)
+    return datasets.demo_kinds(folder)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _pg_demo_kinds(key: str) -> tuple[str, ...]:
+    listed = pg.store().meta(key[len(pg.KEY_PREFIX):]).get("demo_kinds", [])
+    return tuple(kind for kind in schema.FILES if kind in listed)
+
+
+def record_store():
+    """The store the import publishes to and restores from (files or PostGIS, setting `backend`)."""
+    return pg.record_store(store_root())
+
+
+def import_base() -> str:
+    """The dataset an update composes from, as a folder (the active PostGIS version exported once)."""
+    folder = data_folder()
+    if folder.startswith(pg.KEY_PREFIX):
+        return str(pg.RecordStore(pg.store(), store_root()).base_folder())
+    return folder
 
 
 def stamp(folder: str) -> tuple:
