@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import psycopg
 import shapely
@@ -40,7 +41,7 @@ from geo.ingest.store import ANY_BASE, META, BaseChanged, Store, Version
 from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle, validate_units
 from geo.rules import DTYPES
 from geo.schema import CODE, LEVEL, NAME, PARENT
-from geo.simplify import display_units, simplify_coverage
+from geo.simplify import DECIMALS, FINE_TOLERANCE, display_units, simplify_coverage
 from geo.tiles import (
     BUFFER,
     EXTENT,
@@ -564,3 +565,87 @@ def region_status_counts(version: str, year: int, level: str, prefix: str = "") 
     rows = store().run(lambda conn: conn.execute(sql, {"version": version, "year": year, "level": level,
                                                        "prefix": prefix + "%"}).fetchall())
     return {status: int(count) for status, count in rows}
+
+
+# ---------------------------------------------------------------- the lean read path of the pages
+# Pages on PostGIS never hold the village polygons: the bundle carries county and township
+# geometry as stored and one representative point per village (ST_PointOnSurface), figures come
+# from one year's rows, and polygons are fetched by SQL only for the units a page draws as GeoJSON
+# (from the simplified tile geometry). Vector-tile views hold no unit geometry at all.
+
+DISPLAY_BAND = len(ZOOM_BANDS) - 1   # the tile band without extra simplification: the display geometry
+loaded: dict[str, int] = {}   # polygons this process fetched per level (budget tests read it)
+
+
+def _frame(rows: list, crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
+    """A units frame (code, name, level, parent_code, geometry) from rows ending in WKB."""
+    frame = pd.DataFrame([r[:4] for r in rows], columns=[CODE, NAME, LEVEL, PARENT], dtype="string")
+    geoms = shapely.from_wkb([bytes(r[4]) for r in rows]) if rows else np.array([], dtype=object)
+    polygons = shapely.get_type_id(geoms) >= 3 if len(geoms) else np.array([], dtype=bool)
+    for level, count in frame.loc[polygons, LEVEL].value_counts().items():
+        loaded[level] = loaded.get(level, 0) + int(count)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
+
+
+def lean_bundle(version: str) -> Bundle:
+    """The dataset of `version` for the pages: every unit's attributes, county and township
+    geometry as stored, a point inside each village instead of its polygon, the tables typed."""
+    store_ = store()
+    rows = store_.run(lambda conn: conn.execute(
+        "SELECT code, name, level, parent_code, ST_AsBinary(CASE WHEN level = 'village' "
+        "THEN ST_PointOnSurface(geom) ELSE geom END) FROM portal.units WHERE version = %s ORDER BY code",
+        (version,)).fetchall())
+    if not rows:
+        raise KeyError(version)
+    present = store_.kinds(version)
+    tables: dict = {}
+    for kind in ROW_KINDS:
+        if kind in present:
+            tables[kind] = store_.table(version, kind)
+        elif kind in CORE_TABLES:
+            tables[kind] = empty_table(schema.DATASETS[kind])
+    return Bundle(folder=KEY_PREFIX + version, units=_frame(rows), **tables,
+                  missing=tuple(k for k in CORE_TABLES if k not in present))
+
+
+def display_units_sql(version: str, level: str, prefix: str = "", *, fine: bool = False) -> gpd.GeoDataFrame:
+    """Display polygons (EPSG:4326, rounded like geo.simplify) of the units of `level` under code
+    `prefix`, by SQL: the stored display geometry of the tiles, or for `fine` close-ups the
+    stored geometry coverage-simplified here with FINE_TOLERANCE (a few hundred units)."""
+    like = prefix.replace("%", "").replace("_", "") + "%"
+    if fine:
+        sql = ("SELECT code, name, level, parent_code, ST_AsBinary(geom) FROM portal.units "
+               "WHERE version = %s AND level = %s AND code LIKE %s ORDER BY code")
+        params: tuple = (version, level, like)
+    else:
+        sql = ("SELECT t.code, u.name, u.level, u.parent_code, ST_AsBinary(ST_Transform(t.geom, 4326)) "
+               "FROM portal.tile_geoms t JOIN portal.units u ON u.version = t.version AND u.code = t.code "
+               "WHERE t.version = %s AND t.level = %s AND t.band = %s AND t.code LIKE %s ORDER BY t.code")
+        params = (version, level, DISPLAY_BAND, like)
+    frame = _frame(store().run(lambda conn: conn.execute(sql, params).fetchall()))
+    if fine:
+        geoms = simplify_coverage(frame.geometry.values, FINE_TOLERANCE)
+    else:
+        geoms = shapely.set_precision(frame.geometry.values, 10 ** -DECIMALS, mode="pointwise")
+        bad = ~shapely.is_valid(geoms)
+        if bad.any():
+            geoms[bad] = shapely.make_valid(geoms[bad])
+    return frame.set_geometry(gpd.GeoSeries(geoms, index=frame.index, crs="EPSG:4326"))
+
+
+def level_summary(version: str, level: str) -> tuple[tuple[str, ...], float]:
+    """(codes of `level` in code order, median unit diameter in Web Mercator pixels at zoom 0) by
+    SQL, as ui.tiles computes them from display geometry: no geometry enters the process."""
+    def work(conn):
+        codes = [r[0] for r in conn.execute(
+            "SELECT code FROM portal.units WHERE version = %s AND level = %s ORDER BY code", (version, level))]
+        size = conn.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ST_Area(g)), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY ST_Y(ST_Centroid(g))) "
+            "FROM (SELECT ST_Transform(geom, 4326) AS g FROM portal.tile_geoms "
+            "WHERE version = %s AND level = %s AND band = %s) s", (version, level, DISPLAY_BAND)).fetchone()
+        return tuple(codes), size
+    codes, (area, lat) = store().run(work)
+    if not codes:
+        return (), float(np.sqrt(1.0) * 256 / 360)
+    return codes, float(np.sqrt(area) * 256 / 360 / max(np.cos(np.radians(lat)), 0.1))

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 
-from access.scope import scope_bundle
+from access.scope import scope_bundle, scope_prefix
 from geo import datasets, pg, schema, settings
 from geo.aggregate import unit_figures
 from geo.identity import Identity, identity_of
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
 from geo.tiles import folder_stamp
+from geo.view import ROOT as VIEW_ROOT, View, region_prefix
 from ui import auth
 
 ROOT = datasets.ROOT
@@ -106,7 +108,8 @@ def _split(stamp: tuple) -> tuple[tuple, str]:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _full_bundle(folder: str, files: tuple) -> Bundle:
-    return pg.bundle_for(folder) if folder.startswith(pg.KEY_PREFIX) else read_bundle(folder)
+    # PostGIS: the lean bundle (village points, no village polygons; geo.pg.lean_bundle)
+    return pg.lean_bundle(folder[len(pg.KEY_PREFIX):]) if folder.startswith(pg.KEY_PREFIX) else read_bundle(folder)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -140,7 +143,51 @@ def _display(folder: str, stamp: tuple, level: str, fine: bool) -> gpd.GeoDataFr
 def display(level: str, *, fine: bool = False) -> gpd.GeoDataFrame:
     """Coverage-simplified, rounded EPSG:4326 polygons of one level, computed once per dataset;
     `fine` keeps more detail for close-ups (one township's villages)."""
-    return _display(*key(), level, fine)
+    folder, stamp = key()
+    if folder.startswith(pg.KEY_PREFIX):
+        return _pg_display(folder, stamp, level, fine, "")
+    return _display(folder, stamp, level, fine)
+
+
+def view_display(view: View, *, fine: bool = False) -> gpd.GeoDataFrame:
+    """The display geometry a map view needs: on files the level's (`display`); on PostGIS only
+    the units of the view's level inside its region, as polygons when the view is drawn as
+    GeoJSON and without geometry (empty) when it is drawn from vector tiles."""
+    folder, stamp = key()
+    if not folder.startswith(pg.KEY_PREFIX):
+        return display(view.level, fine=fine)
+    region = "" if view.region == VIEW_ROOT or identity().is_root_alias(view.region) else region_prefix(view.region)
+    return _pg_display(folder, stamp, view.level, fine, region)
+
+
+# ------------------------------------------------------------------ PostGIS read path (geo.pg)
+# Polygons only for what a page draws as GeoJSON, fetched by SQL per (version, scope, level,
+# region); views of at least `tile_min_features` units are drawn from tiles and get none.
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _pg_display(folder: str, stamp: tuple, level: str, fine: bool, region: str) -> gpd.GeoDataFrame:
+    version, (_, scope) = folder[len(pg.KEY_PREFIX):], _split(stamp)
+    units = _bundle(folder, stamp).units
+    inside = units.loc[(units[schema.LEVEL] == level) & units[schema.CODE].str.startswith(region)]
+    if not fine and len(inside) >= settings.get("tile_min_features"):   # ui.tiles.use_tiles
+        # drawn from vector tiles: the rows without geometry (bounds fall back to the region)
+        empty = gpd.GeoSeries([shapely.Polygon()] * len(inside), index=inside.index, crs=schema.DISPLAY_CRS)
+        return gpd.GeoDataFrame(inside[[schema.CODE, schema.NAME, schema.LEVEL, schema.PARENT]].copy(),
+                                geometry=empty, crs=schema.DISPLAY_CRS)
+    prefix = region if len(region) >= len(scope_prefix(scope)) else scope_prefix(scope)
+    shapes = pg.display_units_sql(version, level, prefix, fine=fine)
+    if not scope:
+        return shapes
+    return shapes.loc[shapes[schema.CODE].isin(set(inside[schema.CODE]))].reset_index(drop=True)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _pg_figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
+    # one year's rows inside the scope by SQL (index on version, code, year), the same aggregation
+    prefix = scope_prefix(_split(stamp)[1]).replace("%", "").replace("_", "")
+    rows = pg.store().table(folder[len(pg.KEY_PREFIX):], "exit_status", where="year = %s AND code LIKE %s",
+                            params=(year, prefix + "%"))
+    return unit_figures(_bundle(folder, stamp).units, rows, year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -151,7 +198,10 @@ def _figures(folder: str, stamp: tuple, year: int) -> pd.DataFrame:
 
 def figures(year: int) -> pd.DataFrame:
     """Per-unit figures of every level as of `year` (read-only)."""
-    return _figures(*key(), year)
+    folder, stamp = key()
+    if folder.startswith(pg.KEY_PREFIX):
+        return _pg_figures(folder, stamp, year)
+    return _figures(folder, stamp, year)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
