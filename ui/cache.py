@@ -174,7 +174,9 @@ def _pg_display(folder: str, stamp: tuple, level: str, fine: bool, region: str) 
         empty = gpd.GeoSeries([shapely.Polygon()] * len(inside), index=inside.index, crs=schema.DISPLAY_CRS)
         return gpd.GeoDataFrame(inside[[schema.CODE, schema.NAME, schema.LEVEL, schema.PARENT]].copy(),
                                 geometry=empty, crs=schema.DISPLAY_CRS)
-    prefix = region if len(region) >= len(scope_prefix(scope)) else scope_prefix(scope)
+    # a township scope keeps its county's outline as the frame: counties by their 6 digits
+    scoped = scope_prefix(scope)[:6] if level == "county" else scope_prefix(scope)
+    prefix = region if len(region) >= len(scoped) else scoped
     shapes = pg.display_units_sql(version, level, prefix, fine=fine)
     if not scope:
         return shapes

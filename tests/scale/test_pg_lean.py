@@ -57,3 +57,32 @@ def test_lean_bundle_and_sql_figures_match_the_files(on_postgis):
                                   .reset_index(drop=True), check_like=True)
     shapes = pg.display_units_sql(on_postgis, "village", "511725")
     assert len(shapes) == QU_VILLAGES and shapes.crs.to_epsg() == 4326 and shapes.is_valid.all()
+
+
+@pytest.mark.parametrize("region", ["511725000000"])   # a township scope trips geo.ranking on both backends
+def test_a_scoped_viewer_gets_the_same_views_on_both_backends(on_postgis, region, monkeypatch, tmp_path):
+    """A region user: the same table rows on files and on PostGIS; on PostGIS only polygons of
+    units inside the scope (and a township scope's county outline) enter the process."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.access_helpers import login, make_user
+    from tests.apptest.conftest import ENTRY
+    make_user("qu", "region", region)
+
+    def tables(backend: str) -> list[int]:
+        monkeypatch.setenv("PORTAL_BACKEND", backend)
+        monkeypatch.setenv("PORTAL_ANONYMOUS", "all")
+        out = []
+        for level in ("county", "township", "village"):
+            at = login(AppTest.from_file(ENTRY, default_timeout=120).run(), "qu")
+            at.query_params["level"] = level
+            at.switch_page("pages/exit_map.py").run()
+            assert not at.exception, at.exception
+            out.append(next(df.value for df in at.dataframe if "区划代码" in df.value.columns).shape[0])
+        return out
+
+    files = tables("files")
+    pg.loaded.clear()
+    assert tables("postgis") == files
+    assert pg.loaded.get("village", 0) == files[2]          # only the scope's villages
+    assert all(v >= 1 for v in files)
