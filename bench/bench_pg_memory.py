@@ -36,7 +36,7 @@ class Server:
         entry = ["bench/pg_previous_design.py"] if previous else ["-m", "streamlit"]
         self.proc = subprocess.Popen([sys.executable, *entry, "run", "streamlit_app.py", "--server.port",
                                       str(self.port), "--server.headless", "true"], cwd=ROOT,
-                                     env={**os.environ, **env, "PORTAL_TILE_SECRET": SECRET},
+                                     env={**os.environ, **env, "PORTAL_TILE_SECRET": SECRET, "PORTAL_ANONYMOUS": "all"},
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
         for _ in range(600):
@@ -62,9 +62,13 @@ def five_views(browser, server: Server, county: str) -> list[float]:
              ("/exit_map?level=village&year=2018", 1000), (f"/exit_map?level=village&region={county}&year=2019", 100)]
     out = []
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    for path, expected in views:
+    for number, (path, expected) in enumerate(views):
         page.goto(server.url + path)
-        wait_drawn(page, expected, timeout_s=600)
+        try:
+            wait_drawn(page, expected, timeout_s=600)
+        except Exception:
+            page.screenshot(path=str(ROOT / "artifacts" / "bench" / f"pg-memory-failed-{number}.png"))
+            raise
         out.append(server.rss_mb())
     page.screenshot(path=str(ROOT / "artifacts" / "bench" / f"pg-memory-{server.port}.png"))
     page.close()

@@ -58,8 +58,8 @@ def test_import_through_the_page_publishes_into_postgis(start_portal, pg_env, pa
     page.get_by_role("link", name="数据管理").click()
     page.locator("[data-testid='stFileUploader']").wait_for()
     wait_idle(page)
-    page.get_by_role("radio", name="新建数据集").click()
-    wait_idle(page)
+    with expect_rerun(page):   # the published demo is not the bundled folder: "update" is preselected
+        page.locator("[data-testid='stRadioGroup'] label").filter(has_text="新建数据集").click()
     page.locator("[data-testid='stFileUploader'] input[type=file]").set_input_files(
         [str(p) for p in delivery.files.values()])
     for path in delivery.files.values():
@@ -70,6 +70,13 @@ def test_import_through_the_page_publishes_into_postgis(start_portal, pg_env, pa
     with expect_rerun(page):
         page.get_by_role("button", name="校验").click()
     page.get_by_text("校验通过", exact=False).wait_for()
+    with expect_rerun(page):
+        page.get_by_role("button", name="发布为新版本（新建数据集）").click()
+    # the published demo is a version like any other: replacing it removes rows, which needs consent
+    page.get_by_text("渠县的退出情况表将减少", exact=False).wait_for()
+    assert pg.store().active() == before
+    with expect_rerun(page):
+        page.get_by_text("确认删除：允许发布后数据减少", exact=False).click()
     with expect_rerun(page):
         page.get_by_role("button", name="发布为新版本（新建数据集）").click()
     page.get_by_text("已发布版本 v", exact=False).wait_for()
