@@ -25,8 +25,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import SECRET, free_port, largest_county, wait_drawn  # noqa: E402
-from bench.synth import ensure  # noqa: E402
+from bench.bench_scale import SECRET, free_port, largest_county, wait_drawn
+from bench.synth import ensure
 
 
 class Server:

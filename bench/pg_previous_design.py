@@ -9,8 +9,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo import pg  # noqa: E402
-from ui import cache  # noqa: E402
+from geo import pg
+from ui import cache
 
 
 def _full(version: str):

@@ -527,7 +527,8 @@ class RecordStore:
 
 def _csv_text(frame: pd.DataFrame, kind: str) -> str:
     """A typed table as the text a dataset folder stores (the import's own writer)."""
-    from geo.ingest.pipeline import table_csv   # the pipeline imports the store: import when used
+    # the pipeline imports the store: imported when used
+    from geo.ingest.pipeline import table_csv
     return table_csv(frame, kind).to_csv(index=False)
 
 

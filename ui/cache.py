@@ -7,7 +7,6 @@ tables, KPIs, search, downloads, exports, packs) sees only in-scope units and no
 is shared between viewers of different scope."""
 from __future__ import annotations
 
-
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -20,7 +19,8 @@ from geo.identity import Identity, identity_of
 from geo.read import Bundle, read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
 from geo.tiles import folder_stamp
-from geo.view import ROOT as VIEW_ROOT, View, region_prefix
+from geo.view import ROOT as VIEW_ROOT
+from geo.view import View, region_prefix
 from ui import auth
 
 ROOT = datasets.ROOT

@@ -14,9 +14,9 @@ from geo import schema
 from geo.ingest import pipeline, profiles, sandbox
 from geo.ingest.report import SCREEN_LIMIT, Report
 from geo.ingest.store import Store, Version
-from geo.pg import RecordStore
 from geo.ingest.tables import HEADER_ALIASES, IGNORE, header_key
 from geo.ingest.templates import LABEL_KEYS, template_xlsx
+from geo.pg import RecordStore
 from geo.table import to_xlsx_bytes
 from ui import cache
 from ui.import_text import problem_text, problems_table

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from geo import pg
 from tests.access_helpers import PASSWORD, make_user, open_login
 from tests.e2e import test_exit_map, test_landing, test_vector_tiles
@@ -45,7 +43,7 @@ def test_vector_tile_village_view_on_postgis(start_portal, pg_env, page, page_lo
 def test_import_through_the_page_publishes_into_postgis(start_portal, pg_env, page, page_log, wait_idle,
                                                         expect_rerun, map_frame, count_polygons, tmp_path,
                                                         save_screenshot):
-    delivery = dl.build(sorted(dl.GK_EPSG)[0], tmp_path / "delivery")
+    delivery = dl.build(min(dl.GK_EPSG), tmp_path / "delivery")
     make_user("admin", "data_admin", path=tmp_path / "access.sqlite")
     before = pg.store().active()
     portal = start_portal(env={**pg_env, "PORTAL_STORE_DIR": str(tmp_path / "store"), "PORTAL_DATA_DIR": ""})

@@ -155,6 +155,7 @@ def test_a_dataset_with_absent_tables_reads_back_the_same(pg_dsn, tmp_path):
 
 def test_a_table_breaking_a_rule_is_refused_before_anything_is_inserted(pg_dsn, tmp_path):
     import shutil
+
     from geo.errors import DataError
     first = pg.store().publish(DEMO)
     for name in ("units.gpkg", "exit_status.csv"):

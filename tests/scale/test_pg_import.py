@@ -41,7 +41,7 @@ def test_cli_publishes_into_postgis_as_a_subprocess(pg_backend, tmp_path):
     env = {**os.environ, "PORTAL_BACKEND": "postgis", "PORTAL_PG_DSN": os.environ["PORTAL_PG_DSN"],
            "PORTAL_STORE_DIR": str(tmp_path / "store"), "PORTAL_DATA_DIR": ""}
     run = subprocess.run([sys.executable, "-m", "cli.ingest", "--new", "--repair", *_files(delivery)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     version = pg_backend.active()
     assert version is not None and f"已发布版本 {version}" in run.stdout
@@ -51,7 +51,7 @@ def test_cli_publishes_into_postgis_as_a_subprocess(pg_backend, tmp_path):
     assert len(bundle.exit_status) == delivery.totals["townships"]
     assert not (tmp_path / "store" / "versions").exists()    # nothing went to the file store
     listed = subprocess.run([sys.executable, "-m", "cli.ingest", "--list"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert listed.returncode == 0 and listed.stdout.startswith(f"* {version}"), listed.stdout
     assert [e for e, _ in _audit(tmp_path)] == ["publish"]
 
