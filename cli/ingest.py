@@ -12,7 +12,8 @@ validated completely, and published as one new dataset version.
 delivery updates the active dataset (changed units and rows, everything else kept). A publish
 that would remove data needs --allow-removal. --repair consents to repairing invalid polygons
 and swapped longitude/latitude. --check validates without publishing; --report writes all
-problems to a CSV. The store is the `store_dir` setting; the base of an update is the active
+problems to a CSV. The store is the `store_dir` setting (with `backend = "postgis"` the
+PostGIS store of record: versions listed, published and restored there); the base of an update is the active
 version, else the `data_dir` setting, else the bundled demo. Exit 0 when published, 1 with the
 problems printed in Chinese.
 """
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 from access import audit, db
-from geo import datasets
+from geo import datasets, pg
 from geo.ingest import pipeline, profiles, sandbox
 from geo.ingest.report import Report
 from geo.ingest.store import Store
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--restore")
     args = parser.parse_args(argv)
-    store = Store(datasets.store_root())
+    store = pg.record_store(datasets.store_root())   # files or PostGIS (setting `backend`)
     if args.list:
         active = store.active_id()
         for version in store.versions():
@@ -100,14 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         mapping = profile.columns
     started = time.perf_counter()
     mode = "new" if args.new else "update"
-    base = None if args.new else datasets.active_folder()
+    base = None if args.new else _base(store)
     # opened and checked in a separate process with time and memory limits (geo.ingest.sandbox)
     delivery, report = sandbox.staged_delivery([(path.name, str(path.resolve())) for path in paths], mode=mode,
                                                base=base, kinds=kinds, crs=args.crs, repair=args.repair,
                                                mapping=mapping, year_all=args.year)
     code = 1
     if report.ok and not args.check:
-        publish_base = datasets.active_folder()
+        publish_base = _base(store)
         published = pipeline.publish(store, delivery.staged, base=publish_base, report=report, mode=mode,
                                      allow_removal=args.allow_removal)
         if published:
@@ -125,6 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         args.report.write_bytes(to_csv_bytes(problems_table(report.sorted())))  # formula-like text neutralised
     return code
+
+
+def _base(store: Store | pg.RecordStore) -> Path:
+    """The dataset an update composes from: the active version (on PostGIS exported once to a
+    folder), else the `data_dir` setting or the bundled demo."""
+    if isinstance(store, pg.RecordStore):
+        return store.base_folder() or datasets.DEMO_FOLDER.resolve()
+    return datasets.active_folder()
 
 
 def _audit(event: str, **detail: object) -> None:

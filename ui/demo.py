@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from geo import settings
-from geo.ingest.store import Store
 from ui import cache
 from ui.text import t
 
@@ -17,7 +16,7 @@ def back_to_demo(*, key: str = "demo.back") -> None:
     the folder): it removes the ACTIVE pointer and reruns; the next run confirms it."""
     if st.session_state.pop(DONE_KEY, False):
         st.success(t("demo.back_done"))
-    store = Store(cache.store_root())
+    store = cache.record_store()
     if settings.get("data_dir") or store.active_id() is None:
         return
     if st.button(t("demo.back"), key=key, help=t("demo.back_help")):

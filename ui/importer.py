@@ -16,6 +16,7 @@ from geo.ingest.report import SCREEN_LIMIT, Report
 from geo.ingest.store import Store, Version
 from geo.ingest.tables import HEADER_ALIASES, IGNORE, header_key
 from geo.ingest.templates import LABEL_KEYS, template_xlsx
+from geo.pg import RecordStore
 from geo.table import to_xlsx_bytes
 from ui import cache
 from ui.import_text import problem_text, problems_table
@@ -43,8 +44,9 @@ def template(kind: str) -> bytes:
     return template_xlsx(kind, {key: t(f"tpl.{key}") for key in LABEL_KEYS})
 
 
-def store() -> Store:
-    return Store(cache.store_root())
+def store() -> Store | RecordStore:
+    """The store of record (files or PostGIS, setting `backend`): publish, versions, restore."""
+    return cache.record_store()
 
 
 def signature(uploaded: list) -> str:
@@ -68,7 +70,7 @@ def check_delivery(uploaded: list, sig: str, *, mode: str, kinds: dict[str, str]
     in this session only."""
     # opened and checked in a separate process with time and memory limits (geo.ingest.sandbox)
     delivery, report = sandbox.staged_delivery([(item.name, item.getvalue()) for item in uploaded], mode=mode,
-                                               base=cache.data_folder(), kinds=kinds, crs=crs, repair=repair,
+                                               base=cache.import_base(), kinds=kinds, crs=crs, repair=repair,
                                                mapping=mapping or None, years=years)
     result = Checked(sig, mode, delivery, report, {"repair": repair})
     st.session_state[CHECK_KEY] = result
@@ -79,7 +81,7 @@ def check_delivery(uploaded: list, sig: str, *, mode: str, kinds: dict[str, str]
 def publish_checked(result: Checked, *, allow_removal: bool) -> tuple[Version | None, Report]:
     """Publish a passing check as one new version (the check's report is kept for the page)."""
     report = Report()
-    published = pipeline.publish(store(), result.delivery.staged, base=cache.data_folder(), report=report,
+    published = pipeline.publish(store(), result.delivery.staged, base=cache.import_base(), report=report,
                                  mode=result.mode, allow_removal=allow_removal)
     if published is not None:
         st.session_state[CHECK_KEY] = None

@@ -50,7 +50,7 @@ def _prepare(folder: str, stamp: tuple, view: View) -> Prepared:
     kinds = cache.demo_kinds(folder)
     snapshot = prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source="",
                                 figures=cache.figures(view.year), base_figures=base_figures(view),
-                                display=cache.display(view.level, fine=close_up), identity=cache.identity(),
+                                display=cache.view_display(view, fine=close_up), identity=cache.identity(),
                                 small_count=0)   # the live map; exports and downloads suppress
     rows = pd.DataFrame(snapshot.shapes.drop(columns="geometry"))
     fields = tooltip_fields(rows, snapshot.view, t)

@@ -51,6 +51,8 @@ def scope_token(scope: str) -> str:
 def _level(folder: str, files: tuple, level: str) -> tuple[tuple[str, ...], float]:
     # the whole dataset's codes and shapes: tiles are cut per version for everyone, the scope
     # token of each request decides which features leave the server (serve.tile_routes)
+    if folder.startswith(pg.KEY_PREFIX):   # PostGIS: codes and sizes by SQL, no geometry here
+        return pg.level_summary(folder[len(pg.KEY_PREFIX):], level)
     units = cache.full_bundle(folder, files).units
     codes = tuple(sorted(units.loc[units[LEVEL] == level, CODE].astype(str)))
     display = cache.full_display(folder, files, level)

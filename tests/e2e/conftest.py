@@ -137,6 +137,27 @@ def portal() -> Iterator[Portal]:
     running.stop()
 
 
+# --------------------------------------------------------------------------- PostGIS backend
+
+from tests.scale.conftest import pg_cluster  # noqa: E402,F401  (the test cluster, shared)
+
+
+@pytest.fixture
+def pg_env(pg_cluster, monkeypatch) -> dict[str, str]:
+    """Environment of a portal on the PostGIS backend: the bundled demo published (as demo data,
+    so the demo notice shows) into a fresh schema of the test cluster. Pass it to start_portal."""
+    import psycopg
+
+    from geo import pg, schema
+    from tests.test_demo_data import DEMO
+    with psycopg.connect(pg_cluster.dsn, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS portal CASCADE")
+    monkeypatch.setenv("PORTAL_PG_DSN", pg_cluster.dsn)
+    pg.store().ensure_schema()
+    pg.store().publish(DEMO, source="demo", meta={"demo_kinds": list(schema.FILES)})
+    return {"PORTAL_BACKEND": "postgis", "PORTAL_PG_DSN": pg_cluster.dsn}
+
+
 @pytest.fixture
 def start_portal() -> Iterator[Callable[..., Portal]]:
     """Factory for a freshly started portal (stopped after the test)."""

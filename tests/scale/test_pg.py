@@ -8,6 +8,7 @@ import time
 
 import mapbox_vector_tile
 import pandas as pd
+import psycopg
 import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -33,8 +34,9 @@ def test_publish_reads_back_the_same_bundle(pg_dsn, demo):
     version = store.publish(DEMO, source="demo")
     assert store.active() == version and store.versions() == [(version, "demo", True)]
     bundle = store.read_bundle(version)
-    for kind in ("exit_status", "services", "sites"):
+    for kind in pg.ROW_KINDS:
         pd.testing.assert_frame_equal(getattr(bundle, kind), getattr(demo, kind))
+    assert bundle.missing == demo.missing == ()
     assert list(bundle.units["code"]) == sorted(demo.units["code"])
     assert bundle.units.crs.to_epsg() == 4326
     assert bundle.units.to_crs(4545).area.sum() == pytest.approx(demo.units.to_crs(4545).area.sum(), rel=1e-9)
@@ -117,3 +119,51 @@ def test_tile_route_on_postgis_and_its_outage(pg_dsn, pg_cluster, monkeypatch):
         except pg.StoreUnavailable:
             assert time.monotonic() < deadline, "no reconnection within 60 s"
     assert client.get(url.replace(f"/10/{x}/", f"/10/{x + 2}/")).status_code == 200
+
+
+def test_tables_are_typed_rows_with_indexes(pg_dsn, demo):
+    version = pg.store().publish(DEMO)
+    with psycopg.connect(pg_dsn) as conn:
+        types = dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                  "WHERE table_schema = 'portal' AND table_name = 'rows_exit_status'").fetchall())
+        assert types["year"] == "integer" and types["poor_flag"] == "boolean"
+        assert types["registered_poor"] == "bigint" and types["code"] == "text"
+        assert conn.execute("SELECT count(*) FROM portal.rows_exit_status WHERE version = %s",
+                            (version,)).fetchone()[0] == len(demo.exit_status)
+        plan = "\n".join(r[0] for r in conn.execute(
+            "EXPLAIN SELECT * FROM portal.rows_sites WHERE version = %s AND township_code = '511725100000'",
+            (version,)).fetchall())
+        assert "rows_sites_code" in plan or "Seq Scan" in plan   # indexed (tiny tables may scan)
+        dated = conn.execute("SELECT data_type FROM information_schema.columns WHERE table_schema = 'portal' "
+                             "AND table_name = 'rows_problems' AND column_name = 'deadline'").fetchone()
+        assert dated[0] == "date"
+    one_year = pg.store().table(version, "exit_status", where="year = %s", params=(2018,))
+    expected = demo.exit_status.loc[demo.exit_status["year"] == 2018].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one_year, expected)
+
+
+def test_a_dataset_with_absent_tables_reads_back_the_same(pg_dsn, tmp_path):
+    import shutil
+    for name in ("units.gpkg", "exit_status.csv"):
+        shutil.copy(DEMO / name, tmp_path / name)
+    version = pg.store().publish(tmp_path)
+    bundle, files = pg.store().read_bundle(version), read_bundle(tmp_path)
+    assert bundle.missing == files.missing == ("services", "sites")
+    assert bundle.problems is None and bundle.services.empty
+    pd.testing.assert_frame_equal(bundle.services, files.services)
+
+
+def test_a_table_breaking_a_rule_is_refused_before_anything_is_inserted(pg_dsn, tmp_path):
+    import shutil
+
+    from geo.errors import DataError
+    first = pg.store().publish(DEMO)
+    for name in ("units.gpkg", "exit_status.csv"):
+        shutil.copy(DEMO / name, tmp_path / name)
+    text = (tmp_path / "exit_status.csv").read_text(encoding="utf-8").splitlines()
+    cells = text[1].split(",")
+    cells[1] = "1999"   # a year before the campaign: the rule set refuses it
+    (tmp_path / "exit_status.csv").write_text("\n".join([text[0], ",".join(cells), *text[2:]]) + "\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        pg.store().publish(tmp_path)
+    assert pg.store().active() == first and len(pg.store().versions()) == 1
