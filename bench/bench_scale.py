@@ -51,6 +51,7 @@ class Server:
     def __init__(self, data: Path, *, tiles: bool):
         self.port = free_port()
         env = {**os.environ, "PORTAL_DATA_DIR": str(data), "PORTAL_TILE_SECRET": SECRET,
+               "PORTAL_ANONYMOUS": "all",   # the province is not the demo: visitors need "all"
                "PORTAL_TILE_MIN_FEATURES": "4000" if tiles else "1000000000"}
         self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                                       "--server.port", str(self.port), "--server.headless", "true"],

@@ -27,7 +27,6 @@ import shapely
 from mapbox_vector_tile import encode
 
 from geo import datasets
-from geo.read import read_units
 from geo.schema import CODE, FILES, NAME
 from geo.simplify import display_units, simplify_coverage
 
@@ -99,7 +98,8 @@ class TileSet:
     """Vector tiles of one level of one dataset version. Thread-safe; bands built on first use."""
 
     def __init__(self, display: gpd.GeoDataFrame, *, layer: str, version: str,
-                 cache_bytes: int = TILE_CACHE_BYTES):
+                 cache_bytes: int = TILE_CACHE_BYTES,
+                 bands: Callable[[int], np.ndarray | None] | None = None):
         if display.crs is None or display.crs.to_epsg() != 4326:
             raise ValueError("TileSet expects EPSG:4326 display geometry")
         ordered = display.sort_values(CODE)
@@ -109,6 +109,8 @@ class TileSet:
         self.names = ordered[NAME].astype(str).to_numpy()
         self.bounds = tuple(float(b) for b in ordered.total_bounds)
         self._display = ordered.geometry.values
+        # band index -> its precomputed EPSG:3857 geometry in code order (geo.derived), or None
+        self._derived = bands or (lambda band: None)
         self._bands: dict[int, Band] = {}
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, bytes] = OrderedDict()
@@ -132,9 +134,11 @@ class TileSet:
         key = band_of(z)
         with self._lock:
             if key not in self._bands:
-                tolerance = ZOOM_BANDS[key][1]
-                geoms = simplify_coverage(self._display, tolerance) if tolerance else self._display
-                projected = to_mercator(geoms)
+                projected = self._derived(key)
+                if projected is None or len(projected) != len(self.codes):
+                    tolerance = ZOOM_BANDS[key][1]
+                    geoms = simplify_coverage(self._display, tolerance) if tolerance else self._display
+                    projected = to_mercator(geoms)
                 self._bands[key] = Band(projected, shapely.STRtree(projected))
             return self._bands[key]
 
@@ -215,15 +219,17 @@ class TileSets:
         self._lock = threading.Lock()
         self._keep = keep
 
-    def get(self, version: str, level: str, load: Callable[[], gpd.GeoDataFrame]) -> TileSet:
-        """The TileSet of (version, level), built with `load()` on first use."""
+    def get(self, version: str, level: str, load: Callable[[], gpd.GeoDataFrame],
+            bands: Callable[[int], np.ndarray | None] | None = None) -> TileSet:
+        """The TileSet of (version, level), built with `load()` (and the precomputed `bands`, see
+        TileSet) on first use."""
         key = (version, level)
         with self._lock:
             found = self._sets.get(key)
             if found is not None:
                 self._sets.move_to_end(key)
                 return found
-        built = TileSet(load(), layer=level, version=version)
+        built = TileSet(load(), layer=level, version=version, bands=bands)
         with self._lock:
             found = self._sets.setdefault(key, built)
             while len(self._sets) > self._keep:
@@ -256,8 +262,14 @@ class FileTiles:
         current, folder = self.current()
         if version != current:
             raise TileError("dataset version is no longer current", 404)
-        return REGISTRY.get(version, level,
-                            lambda: display_units(read_units(folder / FILES["units"]), level))
+        # geo.derived builds on this module, hence the import here
+        from geo.derived import DERIVED, load
+        derived = load(folder, datasets.store_root() / DERIVED)
+
+        def display() -> gpd.GeoDataFrame:
+            shapes = derived.display(derived.attributes(), level)
+            return shapes if shapes is not None else display_units(derived.bundle().units, level)
+        return REGISTRY.get(version, level, display, lambda band: derived.band(level, band))
 
     def tile(self, version: str, level: str, z: int, x: int, y: int, scope: str) -> bytes:
         """Encoded MVT of one tile."""
