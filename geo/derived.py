@@ -37,12 +37,13 @@ from geo import schema
 from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle
 from geo.schema import CODE, DISPLAY_CRS, LEVEL
 from geo.simplify import FINE_TOLERANCE, display_units, simplify_coverage
-from geo.tiles import LEVELS, ZOOM_BANDS, folder_stamp, to_mercator
+from geo.tiles import LEVELS, ZOOM_BANDS, Band, folder_stamp, to_mercator
 
-FORMAT = 1
+FORMAT = 2
 DERIVED = "derived"            # folder name under the store root
 MANIFEST = "manifest.json"
 FINE_LEVELS = ("village",)     # levels whose close-up (fine) geometry is derived ahead
+BOX = ("minx", "miny", "maxx", "maxy")
 
 
 def version_key(folder: str | os.PathLike) -> str:
@@ -57,13 +58,15 @@ def derived_dir(root: str | os.PathLike, folder: str | os.PathLike) -> Path:
 
 
 def _write_wkb(path: Path, codes: np.ndarray, geoms: np.ndarray) -> None:
+    boxes = shapely.bounds(geoms)
     table = pa.table({CODE: pa.array(codes.astype(str), pa.string()),
-                      "wkb": pa.array(shapely.to_wkb(geoms), pa.binary())})
+                      "wkb": pa.array(shapely.to_wkb(geoms), pa.binary()),
+                      **{side: pa.array(boxes[:, i]) for i, side in enumerate(BOX)}})
     pq.write_table(table, path, compression="zstd")
 
 
 def _read_wkb(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    table = pq.read_table(path)
+    table = pq.read_table(path, columns=[CODE, "wkb"])
     codes = table.column(CODE).to_numpy(zero_copy_only=False).astype(str)
     return codes, shapely.from_wkb(table.column("wkb").to_numpy(zero_copy_only=False))
 
@@ -161,11 +164,15 @@ class Derived:
             subset = pd.DataFrame(subset.drop(columns=subset.geometry.name))
         return gpd.GeoDataFrame(subset, geometry=gpd.GeoSeries(placed, index=subset.index, crs=DISPLAY_CRS))
 
-    def band(self, level: str, band: int) -> np.ndarray | None:
-        """Web Mercator geometry of a level's tile zoom band in code order, or None when it is
-        the projected display geometry (the finest band) or not derived."""
+    def band(self, level: str, band: int) -> Band | None:
+        """A level's tile zoom band (Web Mercator WKB and boxes, code order), never decoded
+        here; None when it is the projected display geometry (the finest band) or not derived."""
         path = self.path / f"band-{level}-{band}.parquet"
-        return _read_wkb(path)[1] if path.is_file() else None
+        if not path.is_file():
+            return None
+        table = pq.read_table(path, columns=["wkb", *BOX])
+        boxes = np.column_stack([table.column(side).to_numpy() for side in BOX])
+        return Band(table.column("wkb").to_numpy(zero_copy_only=False), boxes)
 
 
 def load(folder: str | os.PathLike, root: str | os.PathLike, *, create: bool = True) -> Derived:

@@ -5,10 +5,11 @@ are one cacheable index per level, `TileSet.index_json`); colours come from a sm
 change of year, indicator or classing never resends geometry.
 
 Per zoom band the level is coverage-simplified once (`shapely.coverage_simplify`: neighbours keep
-shared borders, no gaps or overlaps) from the display geometry, projected to Web Mercator and kept
-in an STRtree; a tile clips the band's geometry to the tile (plus a small buffer so outlines do not
-end at tile edges), quantises it to the tile grid and encodes it. Encoded tiles are kept in a
-bounded LRU. Nothing here imports streamlit.
+shared borders, no gaps or overlaps) from the display geometry (or read as derived at publish,
+geo/derived.py), projected to Web Mercator and kept as WKB with bounding boxes (a fraction of the
+memory of live geometries); a tile decodes the polygons whose box meets it, clips them to the
+tile (plus a small buffer so outlines do not end at tile edges), quantises them to the tile grid
+and encodes them. Encoded tiles are kept in a bounded LRU. Nothing here imports streamlit.
 """
 from __future__ import annotations
 
@@ -90,8 +91,27 @@ def band_of(z: int) -> int:
 
 @dataclass(frozen=True)
 class Band:
-    geoms: np.ndarray          # EPSG:3857 polygons, aligned with TileSet.codes
-    tree: shapely.STRtree
+    """One zoom band of a level, held compactly: EPSG:3857 polygons as WKB (about 16 bytes per
+    vertex, a third of a live GEOS geometry) plus their bounding boxes; a tile decodes only the
+    polygons whose box meets it."""
+
+    wkb: np.ndarray            # WKB bytes, aligned with TileSet.codes
+    boxes: np.ndarray          # (n, 4) float: minx, miny, maxx, maxy
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> Band:
+        """A Band of EPSG:3857 geometries (which the caller may then drop)."""
+        return cls(shapely.to_wkb(geoms), shapely.bounds(geoms))
+
+    @property
+    def geoms(self) -> np.ndarray:
+        """Every polygon of the band, decoded (tests and whole-band checks)."""
+        return shapely.from_wkb(self.wkb)
+
+    def hits(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
+        """Sorted indices of the polygons whose bounding box meets the rectangle."""
+        b = self.boxes
+        return np.flatnonzero((b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny))
 
 
 class TileSet:
@@ -99,7 +119,7 @@ class TileSet:
 
     def __init__(self, display: gpd.GeoDataFrame, *, layer: str, version: str,
                  cache_bytes: int = TILE_CACHE_BYTES,
-                 bands: Callable[[int], np.ndarray | None] | None = None):
+                 bands: Callable[[int], Band | None] | None = None):
         if display.crs is None or display.crs.to_epsg() != 4326:
             raise ValueError("TileSet expects EPSG:4326 display geometry")
         ordered = display.sort_values(CODE)
@@ -109,7 +129,7 @@ class TileSet:
         self.names = ordered[NAME].astype(str).to_numpy()
         self.bounds = tuple(float(b) for b in ordered.total_bounds)
         self._display = ordered.geometry.values
-        # band index -> its precomputed EPSG:3857 geometry in code order (geo.derived), or None
+        # band index -> its precomputed Band in code order (geo.derived), or None
         self._derived = bands or (lambda band: None)
         self._bands: dict[int, Band] = {}
         self._lock = threading.Lock()
@@ -134,12 +154,12 @@ class TileSet:
         key = band_of(z)
         with self._lock:
             if key not in self._bands:
-                projected = self._derived(key)
-                if projected is None or len(projected) != len(self.codes):
+                band = self._derived(key)
+                if band is None or len(band.wkb) != len(self.codes):
                     tolerance = ZOOM_BANDS[key][1]
                     geoms = simplify_coverage(self._display, tolerance) if tolerance else self._display
-                    projected = to_mercator(geoms)
-                self._bands[key] = Band(projected, shapely.STRtree(projected))
+                    band = Band.of(to_mercator(geoms))
+                self._bands[key] = band
             return self._bands[key]
 
     def features(self, z: int, x: int, y: int, scope: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -148,11 +168,10 @@ class TileSet:
         band = self.band(z)
         minx, miny, maxx, maxy = tile_bounds(z, x, y)
         pad = (maxx - minx) * BUFFER / EXTENT
-        box = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
-        hits = np.sort(band.tree.query(box, predicate="intersects"))
+        hits = band.hits(minx - pad, miny - pad, maxx + pad, maxy + pad)
         if scope:
             hits = hits[np.char.startswith(self.codes[hits].astype(str), scope)]
-        clipped = shapely.clip_by_rect(band.geoms[hits], minx - pad, miny - pad, maxx + pad, maxy + pad)
+        clipped = shapely.clip_by_rect(shapely.from_wkb(band.wkb[hits]), minx - pad, miny - pad, maxx + pad, maxy + pad)
         keep = ~shapely.is_empty(clipped)
         return hits[keep], clipped[keep]
 
@@ -178,8 +197,9 @@ class TileSet:
         """Code of the unit containing lon/lat (display geometry), or None."""
         point = to_mercator(np.array([shapely.Point(lon, lat)]))[0]
         band = self.band(MAX_ZOOM)
-        hits = band.tree.query(point, predicate="intersects")
-        return str(self.codes[int(np.min(hits))]) if len(hits) else None
+        near = band.hits(point.x, point.y, point.x, point.y)
+        inside = near[shapely.intersects(shapely.from_wkb(band.wkb[near]), point)]
+        return str(self.codes[int(inside[0])]) if len(inside) else None
 
 
 def encode_tile(layer: str, geoms: np.ndarray, indices: np.ndarray, codes: np.ndarray,

@@ -68,7 +68,7 @@ with side:
 if clicked in set(prepared.rows["code"]):
     state.go(drill(view, clicked))
 
-table = maps.view_table(prepared, data.units, view.indicator)
+table = maps.table_of(view)
 st.subheader(t("exit.table_title", count=len(table)))
 shown, notice = maps.table_head(table)
 if notice:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -20,7 +19,7 @@ from geo.aggregate import unit_figures
 from geo.identity import Identity, identity_of
 from geo.read import Bundle
 from geo.simplify import FINE_TOLERANCE, display_units
-from geo.tiles import folder_stamp
+from geo.tiles import Band, folder_stamp
 from ui import auth
 
 ROOT = datasets.ROOT
@@ -101,7 +100,7 @@ def _file_display(folder: str, units: gpd.GeoDataFrame, level: str, fine: bool) 
     return _derived(folder).display(units, level, fine=fine)
 
 
-def file_bands(folder: str, level: str) -> Callable[[int], np.ndarray | None]:
+def file_bands(folder: str, level: str) -> Callable[[int], Band | None]:
     """Loader of a level's derived tile zoom bands (geo.tiles.TileSet `bands`)."""
     found = _derived(folder)
     return lambda band: found.band(level, band)

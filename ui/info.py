@@ -52,7 +52,7 @@ def standard(code: str, year: int) -> str:
 def info_panel(code: str, year: int, *, key: str) -> bool:
     """Draw the unit's panel; True when the user asked to open its children."""
     data = cache.bundle()
-    names = dict(zip(data.units[CODE], data.units[NAME]))
+    names = dict(zip(data.units[CODE].tolist(), data.units[NAME].tolist()))
     row = _row(cache.figures(year), code)
     st.markdown(f"##### {t('info.title', name=md_escape(names.get(code, code)))}")
     st.caption(md_escape(parent_chain(code, names)) + f" · {code}")
