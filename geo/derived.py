@@ -10,7 +10,8 @@ explicit `data_dir`) - and written in a compact form:
                  units.parquet          validated units (GeoParquet, EPSG:4326, display names)
                  <kind>.parquet         validated tables, dtypes as read_bundle types them
                  display-<level>[-fine].parquet   coverage-simplified display geometry (WKB)
-                 band-<level>-<i>.parquet         tile zoom band i, Web Mercator (WKB)
+                 band-<level>-<i>.parquet         tile zoom band i, Web Mercator (WKB + boxes)
+                 tiles-<level>.parquet            encoded whole-dataset tiles, zoom 0..PREBUILT_MAX_ZOOM
 
 `root` is `<store>/derived`, never the repository; `key` hashes the source files' names, sizes and
 modification times (kept by the store's atomic rename), so a changed file is a new key. A folder is
@@ -37,13 +38,14 @@ from geo import schema
 from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle
 from geo.schema import CODE, DISPLAY_CRS, LEVEL
 from geo.simplify import FINE_TOLERANCE, display_units, simplify_coverage
-from geo.tiles import LEVELS, ZOOM_BANDS, Band, folder_stamp, to_mercator
+from geo.tiles import LEVELS, ZOOM_BANDS, Band, TileSet, folder_stamp, tiles_covering, to_mercator
 
-FORMAT = 2
+FORMAT = 3
 DERIVED = "derived"            # folder name under the store root
 MANIFEST = "manifest.json"
 FINE_LEVELS = ("village",)     # levels whose close-up (fine) geometry is derived ahead
 BOX = ("minx", "miny", "maxx", "maxy")
+PREBUILT_MAX_ZOOM = 8          # whole-dataset tiles encoded ahead up to this zoom (a province: ~110)
 
 
 def version_key(folder: str | os.PathLike) -> str:
@@ -78,6 +80,20 @@ def band_geometry(display: np.ndarray, band: int) -> np.ndarray:
     return to_mercator(simplify_coverage(display, tolerance) if tolerance else display)
 
 
+def _write_tiles(path: Path, tiles: TileSet) -> None:
+    """The whole-dataset tiles of zooms 0..PREBUILT_MAX_ZOOM over the level's extent (what a
+    province-wide view opens with: encoding them is the slow part of a cold view)."""
+    keys, data = [], []
+    if len(tiles.codes):
+        for z in range(PREBUILT_MAX_ZOOM + 1):
+            for x, y in tiles_covering(tiles.bounds, z):
+                keys.append((z, x, y))
+                data.append(tiles.tile(z, x, y))
+    z, x, y = (np.array(column, dtype=np.int32) for column in zip(*keys)) if keys else ([], [], [])
+    pq.write_table(pa.table({"z": pa.array(z, pa.int32()), "x": pa.array(x, pa.int32()),
+                             "y": pa.array(y, pa.int32()), "data": pa.array(data, pa.binary())}), path)
+
+
 def _write(work: Path, bundle: Bundle, source: Path) -> None:
     bundle.units.to_parquet(work / "units.parquet", compression="zstd")
     kinds = []
@@ -90,9 +106,12 @@ def _write(work: Path, bundle: Bundle, source: Path) -> None:
         display = display_units(bundle.units, level).sort_values(CODE)
         codes, geoms = display[CODE].to_numpy(), display.geometry.values
         _write_wkb(work / f"display-{level}.parquet", codes, np.asarray(geoms))
+        bands = {}
         for band, (_, tolerance) in enumerate(ZOOM_BANDS):
             if tolerance:   # the finest band is the display geometry itself, projected on load
-                _write_wkb(work / f"band-{level}-{band}.parquet", codes, band_geometry(np.asarray(geoms), band))
+                bands[band] = Band.of(band_geometry(np.asarray(geoms), band))
+                _write_wkb(work / f"band-{level}-{band}.parquet", codes, bands[band].geoms)
+        _write_tiles(work / f"tiles-{level}.parquet", TileSet(display, layer=level, version="", bands=bands.get))
         if level in FINE_LEVELS:
             fine = display_units(bundle.units, level, FINE_TOLERANCE).sort_values(CODE)
             _write_wkb(work / f"display-{level}-fine.parquet", fine[CODE].to_numpy(), np.asarray(fine.geometry.values))
@@ -163,6 +182,15 @@ class Derived:
         if isinstance(subset, gpd.GeoDataFrame):
             subset = pd.DataFrame(subset.drop(columns=subset.geometry.name))
         return gpd.GeoDataFrame(subset, geometry=gpd.GeoSeries(placed, index=subset.index, crs=DISPLAY_CRS))
+
+    def prebuilt(self, level: str) -> dict[tuple[int, int, int], bytes]:
+        """(z, x, y) -> encoded whole-dataset tile of `level` for the low zooms ({} when none)."""
+        path = self.path / f"tiles-{level}.parquet"
+        if not path.is_file():
+            return {}
+        table = pq.read_table(path)
+        keys = zip(*(table.column(c).to_pylist() for c in ("z", "x", "y")))
+        return dict(zip(keys, table.column("data").to_pylist()))
 
     def band(self, level: str, band: int) -> Band | None:
         """A level's tile zoom band (Web Mercator WKB and boxes, code order), never decoded

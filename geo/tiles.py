@@ -84,6 +84,20 @@ def to_mercator(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, project)
 
 
+def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
+    """(x, y) of the zoom-`z` tiles that cover lon/lat `bounds`."""
+    n = 2 ** z
+
+    def column(lon: float) -> int:
+        return min(n - 1, max(0, int((lon + 180) / 360 * n)))
+
+    def row(lat: float) -> int:
+        lat = min(max(lat, -MERCATOR_MAX_LAT), MERCATOR_MAX_LAT)
+        return min(n - 1, max(0, int((1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * n)))
+    minx, miny, maxx, maxy = bounds
+    return [(x, y) for x in range(column(minx), column(maxx) + 1) for y in range(row(maxy), row(miny) + 1)]
+
+
 def band_of(z: int) -> int:
     """Index into ZOOM_BANDS of zoom `z`."""
     return max(i for i, (first, _) in enumerate(ZOOM_BANDS) if z >= first)
@@ -119,7 +133,8 @@ class TileSet:
 
     def __init__(self, display: gpd.GeoDataFrame, *, layer: str, version: str,
                  cache_bytes: int = TILE_CACHE_BYTES,
-                 bands: Callable[[int], Band | None] | None = None):
+                 bands: Callable[[int], Band | None] | None = None,
+                 prebuilt: Callable[[], dict[tuple[int, int, int], bytes]] | None = None):
         if display.crs is None or display.crs.to_epsg() != 4326:
             raise ValueError("TileSet expects EPSG:4326 display geometry")
         ordered = display.sort_values(CODE)
@@ -131,6 +146,9 @@ class TileSet:
         self._display = ordered.geometry.values
         # band index -> its precomputed Band in code order (geo.derived), or None
         self._derived = bands or (lambda band: None)
+        # whole-dataset tiles of the low zooms encoded at publish (geo.derived), read on first use
+        self._load_prebuilt = prebuilt
+        self._prebuilt: dict[tuple[int, int, int], bytes] | None = None
         self._bands: dict[int, Band] = {}
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, bytes] = OrderedDict()
@@ -178,6 +196,13 @@ class TileSet:
     def tile(self, z: int, x: int, y: int, scope: str = "") -> bytes:
         """The encoded MVT of tile z/x/y (one layer named after the level); cached."""
         key = (z, x, y, scope)
+        if not scope and self._load_prebuilt is not None:
+            with self._lock:
+                if self._prebuilt is None:
+                    self._prebuilt = self._load_prebuilt()
+                found = self._prebuilt.get((z, x, y))
+            if found is not None:
+                return found
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -240,7 +265,8 @@ class TileSets:
         self._keep = keep
 
     def get(self, version: str, level: str, load: Callable[[], gpd.GeoDataFrame],
-            bands: Callable[[int], np.ndarray | None] | None = None) -> TileSet:
+            bands: Callable[[int], Band | None] | None = None,
+            prebuilt: Callable[[], dict[tuple[int, int, int], bytes]] | None = None) -> TileSet:
         """The TileSet of (version, level), built with `load()` (and the precomputed `bands`, see
         TileSet) on first use."""
         key = (version, level)
@@ -249,7 +275,7 @@ class TileSets:
             if found is not None:
                 self._sets.move_to_end(key)
                 return found
-        built = TileSet(load(), layer=level, version=version, bands=bands)
+        built = TileSet(load(), layer=level, version=version, bands=bands, prebuilt=prebuilt)
         with self._lock:
             found = self._sets.setdefault(key, built)
             while len(self._sets) > self._keep:
@@ -289,7 +315,8 @@ class FileTiles:
         def display() -> gpd.GeoDataFrame:
             shapes = derived.display(derived.attributes(), level)
             return shapes if shapes is not None else display_units(derived.bundle().units, level)
-        return REGISTRY.get(version, level, display, lambda band: derived.band(level, band))
+        return REGISTRY.get(version, level, display, lambda band: derived.band(level, band),
+                            lambda: derived.prebuilt(level))
 
     def tile(self, version: str, level: str, z: int, x: int, y: int, scope: str) -> bytes:
         """Encoded MVT of one tile."""

@@ -17,7 +17,7 @@ from geo.errors import DataError
 from geo.ingest.store import Store
 from geo.read import read_bundle
 from geo.simplify import FINE_TOLERANCE, display_units
-from geo.tiles import LEVELS, ZOOM_BANDS, TileSet, band_of
+from geo.tiles import LEVELS, ZOOM_BANDS, TileSet, band_of, tiles_covering
 from tests import tiny
 from tests.test_demo_data import DEMO
 
@@ -145,3 +145,21 @@ def test_a_missing_derived_folder_is_not_created_when_asked_not_to(tmp_path):
     shutil.copytree(DEMO, folder)
     with pytest.raises(FileNotFoundError):
         derived.load(folder, tmp_path / "derived", create=False)
+
+
+def test_prebuilt_tiles_are_the_tiles_the_route_would_encode(demo):
+    """Low-zoom whole-dataset tiles encoded at publish are byte-identical to encoding them on
+    request, cover the dataset at every zoom up to PREBUILT_MAX_ZOOM, and are served first."""
+    found, expected = demo
+    prebuilt = found.prebuilt("village")
+    display = found.display(expected.units, "village")
+    fresh = TileSet(display, layer="village", version="v", bands=lambda b: found.band("village", b))
+    for z in range(derived.PREBUILT_MAX_ZOOM + 1):
+        covering = tiles_covering(fresh.bounds, z)
+        assert covering and all((z, x, y) in prebuilt for x, y in covering)
+    for z, x, y in list(prebuilt)[::7]:
+        assert prebuilt[(z, x, y)] == fresh.tile(z, x, y)
+    assert len(prebuilt) <= 200 and sum(len(v) for v in prebuilt.values()) <= 2_000_000   # budget
+    served = TileSet(display, layer="village", version="v", prebuilt=lambda: {(0, 0, 0): b"prebuilt"})
+    assert served.tile(0, 0, 0) == b"prebuilt"
+    assert served.tile(0, 0, 0, "511722") != b"prebuilt"   # a scoped request is cut, not prebuilt

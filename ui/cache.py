@@ -104,6 +104,12 @@ def file_bands(folder: str, level: str) -> Callable[[int], Band | None]:
     """Loader of a level's derived tile zoom bands (geo.tiles.TileSet `bands`)."""
     found = _derived(folder)
     return lambda band: found.band(level, band)
+
+
+def file_prebuilt(folder: str, level: str) -> Callable[[], dict[tuple[int, int, int], bytes]]:
+    """Loader of a level's tiles encoded at publish (geo.tiles.TileSet `prebuilt`)."""
+    found = _derived(folder)
+    return lambda: found.prebuilt(level)
 # ----------------------------------------------------------------------------------------------
 
 
