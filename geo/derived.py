@@ -38,7 +38,15 @@ from geo import schema
 from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle
 from geo.schema import CODE, DISPLAY_CRS, LEVEL
 from geo.simplify import FINE_TOLERANCE, display_units, simplify_coverage
-from geo.tiles import LEVELS, ZOOM_BANDS, Band, TileSet, folder_stamp, tiles_covering, to_mercator
+from geo.tiles import (
+    LEVELS,
+    ZOOM_BANDS,
+    Band,
+    TileSet,
+    folder_stamp,
+    tiles_covering,
+    to_mercator,
+)
 
 FORMAT = 3
 DERIVED = "derived"            # folder name under the store root

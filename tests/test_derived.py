@@ -4,7 +4,6 @@ the files; byte budgets for the derived files and for the tile geometry a proces
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import geopandas.testing
 import numpy as np
