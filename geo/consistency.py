@@ -11,6 +11,7 @@ A unit may break several rules: its flag is the rule keys joined by FLAG_SEP, in
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from geo.schema import CODE, INCIDENCE_THRESHOLD, LEVEL, YEAR
@@ -29,9 +30,11 @@ def lacking_at_exit(figures: pd.DataFrame, services: pd.DataFrame) -> pd.Series:
     out = pd.Series("", index=figures.index, dtype=object)
     if not chosen.any() or services.empty:
         return out
-    keyed = pd.DataFrame({"_row": range(int(chosen.sum())), CODE: codes[chosen].to_numpy(),
+    # joined on the 12-digit codes as integers: a merge on Arrow strings walks them in Python
+    keyed = pd.DataFrame({"_row": range(int(chosen.sum())), CODE: _code_ints(codes[chosen]),
                           "actual_exit_year": figures.loc[chosen, "actual_exit_year"].astype("int64").to_numpy()})
     table = services[[CODE, YEAR, *VILLAGE_ITEMS]].rename(columns={YEAR: "actual_exit_year"})
+    table = table.assign(**{CODE: _code_ints(table[CODE])})
     joined = keyed.merge(table.astype({"actual_exit_year": "int64"}), on=[CODE, "actual_exit_year"],
                          how="left", validate="many_to_one").sort_values("_row")
     joined.index = figures.index[chosen]
@@ -42,6 +45,11 @@ def lacking_at_exit(figures: pd.DataFrame, services: pd.DataFrame) -> pd.Series:
         lacks[hit] = lacks[hit].map(lambda k, i=item: f"{k}|{i}" if k else i)
     out.loc[lacks.index] = lacks.to_numpy()
     return out
+
+
+def _code_ints(codes: pd.Series) -> np.ndarray:
+    """12-digit codes as int64 (cast by Arrow, not element by element in Python)."""
+    return codes.astype("int64[pyarrow]").to_numpy("int64")
 
 
 def consistency_flags(figures: pd.DataFrame, services: pd.DataFrame | None = None) -> pd.Series:

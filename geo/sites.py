@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Geod
+from scipy.spatial import cKDTree
 
 from geo import site_rules
 from geo.problems import Report
@@ -27,7 +28,7 @@ GEOD = Geod(ellps="GRS80")
 SUPPORT_ITEMS = ("jobs", "industry", "school", "clinic")  # follow-up support (后续扶持)
 QUALITY_COLUMNS = ["site_id", NAME, "field", "rule", "value", "row", "severity"]
 COORDS = "lon/lat"  # the `field` of problems that concern the point as a whole
-_CANDIDATES = 8     # nearest candidates by a planar estimate, then measured geodesically
+_CANDIDATES = 8     # nearest candidates on the sphere, then measured geodesically
 
 
 def geodesic_m(lon1, lat1, lon2, lat2) -> np.ndarray:
@@ -41,8 +42,9 @@ def nearest_m(points: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.n
     """For each (lon, lat) in `points` the geodesic distance (m) to the nearest of `targets` and
     its row position; NaN / -1 for points with NaN coordinates or when there are no targets.
 
-    Candidates are preselected with an equirectangular estimate (a few per point), then measured
-    on the ellipsoid, so the answer is the geodesic minimum without an n x m geodesic matrix."""
+    Candidates are preselected as the few nearest on the unit sphere (a k-d tree of 3D unit
+    vectors: chord length orders points as the great circle does), then measured on the
+    ellipsoid, so the answer is the geodesic minimum without an n x m distance matrix."""
     points = np.asarray(points, dtype=float).reshape(-1, 2)
     targets = np.asarray(targets, dtype=float).reshape(-1, 2)
     dist = np.full(len(points), np.nan)
@@ -51,17 +53,21 @@ def nearest_m(points: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.n
     if not len(targets) or not valid.any():
         return dist, index
     p = points[valid]
-    coslat = np.cos(np.radians(p[:, 1]))[:, None]
-    dx = (targets[None, :, 0] - p[:, None, 0]) * coslat
-    dy = targets[None, :, 1] - p[:, None, 1]
     k = min(_CANDIDATES, len(targets))
-    candidates = np.argpartition(dx * dx + dy * dy, k - 1, axis=1)[:, :k]
+    _, candidates = cKDTree(_unit_vectors(targets)).query(_unit_vectors(p), k=k)
+    candidates = np.asarray(candidates, dtype=int).reshape(len(p), k)
     measured = geodesic_m(np.repeat(p[:, 0], k), np.repeat(p[:, 1], k),
                           targets[candidates.ravel(), 0], targets[candidates.ravel(), 1]).reshape(-1, k)
     best = measured.argmin(axis=1)
     dist[valid] = measured[np.arange(len(p)), best]
     index[valid] = candidates[np.arange(len(p)), best]
     return dist, index
+
+
+def _unit_vectors(lonlat: np.ndarray) -> np.ndarray:
+    """(lon, lat) degrees -> 3D unit vectors on the sphere."""
+    lon, lat = np.radians(lonlat[:, 0]), np.radians(lonlat[:, 1])
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 
 
 def village_points(units: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -5,10 +5,11 @@ are one cacheable index per level, `TileSet.index_json`); colours come from a sm
 change of year, indicator or classing never resends geometry.
 
 Per zoom band the level is coverage-simplified once (`shapely.coverage_simplify`: neighbours keep
-shared borders, no gaps or overlaps) from the display geometry, projected to Web Mercator and kept
-in an STRtree; a tile clips the band's geometry to the tile (plus a small buffer so outlines do not
-end at tile edges), quantises it to the tile grid and encodes it. Encoded tiles are kept in a
-bounded LRU. Nothing here imports streamlit.
+shared borders, no gaps or overlaps) from the display geometry (or read as derived at publish,
+geo/derived.py), projected to Web Mercator and kept as WKB with bounding boxes (a fraction of the
+memory of live geometries); a tile decodes the polygons whose box meets it, clips them to the
+tile (plus a small buffer so outlines do not end at tile edges), quantises them to the tile grid
+and encodes them. Encoded tiles are kept in a bounded LRU. Nothing here imports streamlit.
 """
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ import shapely
 from mapbox_vector_tile import encode
 
 from geo import datasets
-from geo.read import read_units
 from geo.schema import CODE, FILES, NAME
 from geo.simplify import display_units, simplify_coverage
 
@@ -84,6 +84,20 @@ def to_mercator(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, project)
 
 
+def tiles_covering(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
+    """(x, y) of the zoom-`z` tiles that cover lon/lat `bounds`."""
+    n = 2 ** z
+
+    def column(lon: float) -> int:
+        return min(n - 1, max(0, int((lon + 180) / 360 * n)))
+
+    def row(lat: float) -> int:
+        lat = min(max(lat, -MERCATOR_MAX_LAT), MERCATOR_MAX_LAT)
+        return min(n - 1, max(0, int((1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * n)))
+    minx, miny, maxx, maxy = bounds
+    return [(x, y) for x in range(column(minx), column(maxx) + 1) for y in range(row(maxy), row(miny) + 1)]
+
+
 def band_of(z: int) -> int:
     """Index into ZOOM_BANDS of zoom `z`."""
     return max(i for i, (first, _) in enumerate(ZOOM_BANDS) if z >= first)
@@ -91,15 +105,36 @@ def band_of(z: int) -> int:
 
 @dataclass(frozen=True)
 class Band:
-    geoms: np.ndarray          # EPSG:3857 polygons, aligned with TileSet.codes
-    tree: shapely.STRtree
+    """One zoom band of a level, held compactly: EPSG:3857 polygons as WKB (about 16 bytes per
+    vertex, a third of a live GEOS geometry) plus their bounding boxes; a tile decodes only the
+    polygons whose box meets it."""
+
+    wkb: np.ndarray            # WKB bytes, aligned with TileSet.codes
+    boxes: np.ndarray          # (n, 4) float: minx, miny, maxx, maxy
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> Band:
+        """A Band of EPSG:3857 geometries (which the caller may then drop)."""
+        return cls(shapely.to_wkb(geoms), shapely.bounds(geoms))
+
+    @property
+    def geoms(self) -> np.ndarray:
+        """Every polygon of the band, decoded (tests and whole-band checks)."""
+        return shapely.from_wkb(self.wkb)
+
+    def hits(self, minx: float, miny: float, maxx: float, maxy: float) -> np.ndarray:
+        """Sorted indices of the polygons whose bounding box meets the rectangle."""
+        b = self.boxes
+        return np.flatnonzero((b[:, 0] <= maxx) & (b[:, 2] >= minx) & (b[:, 1] <= maxy) & (b[:, 3] >= miny))
 
 
 class TileSet:
     """Vector tiles of one level of one dataset version. Thread-safe; bands built on first use."""
 
     def __init__(self, display: gpd.GeoDataFrame, *, layer: str, version: str,
-                 cache_bytes: int = TILE_CACHE_BYTES):
+                 cache_bytes: int = TILE_CACHE_BYTES,
+                 bands: Callable[[int], Band | None] | None = None,
+                 prebuilt: Callable[[], dict[tuple[int, int, int], bytes]] | None = None):
         if display.crs is None or display.crs.to_epsg() != 4326:
             raise ValueError("TileSet expects EPSG:4326 display geometry")
         ordered = display.sort_values(CODE)
@@ -109,6 +144,11 @@ class TileSet:
         self.names = ordered[NAME].astype(str).to_numpy()
         self.bounds = tuple(float(b) for b in ordered.total_bounds)
         self._display = ordered.geometry.values
+        # band index -> its precomputed Band in code order (geo.derived), or None
+        self._derived = bands or (lambda band: None)
+        # whole-dataset tiles of the low zooms encoded at publish (geo.derived), read on first use
+        self._load_prebuilt = prebuilt
+        self._prebuilt: dict[tuple[int, int, int], bytes] | None = None
         self._bands: dict[int, Band] = {}
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, bytes] = OrderedDict()
@@ -132,10 +172,12 @@ class TileSet:
         key = band_of(z)
         with self._lock:
             if key not in self._bands:
-                tolerance = ZOOM_BANDS[key][1]
-                geoms = simplify_coverage(self._display, tolerance) if tolerance else self._display
-                projected = to_mercator(geoms)
-                self._bands[key] = Band(projected, shapely.STRtree(projected))
+                band = self._derived(key)
+                if band is None or len(band.wkb) != len(self.codes):
+                    tolerance = ZOOM_BANDS[key][1]
+                    geoms = simplify_coverage(self._display, tolerance) if tolerance else self._display
+                    band = Band.of(to_mercator(geoms))
+                self._bands[key] = band
             return self._bands[key]
 
     def features(self, z: int, x: int, y: int, scope: str = "") -> tuple[np.ndarray, np.ndarray]:
@@ -144,17 +186,23 @@ class TileSet:
         band = self.band(z)
         minx, miny, maxx, maxy = tile_bounds(z, x, y)
         pad = (maxx - minx) * BUFFER / EXTENT
-        box = shapely.box(minx - pad, miny - pad, maxx + pad, maxy + pad)
-        hits = np.sort(band.tree.query(box, predicate="intersects"))
+        hits = band.hits(minx - pad, miny - pad, maxx + pad, maxy + pad)
         if scope:
             hits = hits[np.char.startswith(self.codes[hits].astype(str), scope)]
-        clipped = shapely.clip_by_rect(band.geoms[hits], minx - pad, miny - pad, maxx + pad, maxy + pad)
+        clipped = shapely.clip_by_rect(shapely.from_wkb(band.wkb[hits]), minx - pad, miny - pad, maxx + pad, maxy + pad)
         keep = ~shapely.is_empty(clipped)
         return hits[keep], clipped[keep]
 
     def tile(self, z: int, x: int, y: int, scope: str = "") -> bytes:
         """The encoded MVT of tile z/x/y (one layer named after the level); cached."""
         key = (z, x, y, scope)
+        if not scope and self._load_prebuilt is not None:
+            with self._lock:
+                if self._prebuilt is None:
+                    self._prebuilt = self._load_prebuilt()
+                found = self._prebuilt.get((z, x, y))
+            if found is not None:
+                return found
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -174,8 +222,9 @@ class TileSet:
         """Code of the unit containing lon/lat (display geometry), or None."""
         point = to_mercator(np.array([shapely.Point(lon, lat)]))[0]
         band = self.band(MAX_ZOOM)
-        hits = band.tree.query(point, predicate="intersects")
-        return str(self.codes[int(np.min(hits))]) if len(hits) else None
+        near = band.hits(point.x, point.y, point.x, point.y)
+        inside = near[shapely.intersects(shapely.from_wkb(band.wkb[near]), point)]
+        return str(self.codes[int(inside[0])]) if len(inside) else None
 
 
 def encode_tile(layer: str, geoms: np.ndarray, indices: np.ndarray, codes: np.ndarray,
@@ -215,15 +264,18 @@ class TileSets:
         self._lock = threading.Lock()
         self._keep = keep
 
-    def get(self, version: str, level: str, load: Callable[[], gpd.GeoDataFrame]) -> TileSet:
-        """The TileSet of (version, level), built with `load()` on first use."""
+    def get(self, version: str, level: str, load: Callable[[], gpd.GeoDataFrame],
+            bands: Callable[[int], Band | None] | None = None,
+            prebuilt: Callable[[], dict[tuple[int, int, int], bytes]] | None = None) -> TileSet:
+        """The TileSet of (version, level), built with `load()` (and the precomputed `bands`, see
+        TileSet) on first use."""
         key = (version, level)
         with self._lock:
             found = self._sets.get(key)
             if found is not None:
                 self._sets.move_to_end(key)
                 return found
-        built = TileSet(load(), layer=level, version=version)
+        built = TileSet(load(), layer=level, version=version, bands=bands, prebuilt=prebuilt)
         with self._lock:
             found = self._sets.setdefault(key, built)
             while len(self._sets) > self._keep:
@@ -256,8 +308,15 @@ class FileTiles:
         current, folder = self.current()
         if version != current:
             raise TileError("dataset version is no longer current", 404)
-        return REGISTRY.get(version, level,
-                            lambda: display_units(read_units(folder / FILES["units"]), level))
+        # geo.derived builds on this module, hence the import here
+        from geo.derived import DERIVED, load
+        derived = load(folder, datasets.store_root() / DERIVED)
+
+        def display() -> gpd.GeoDataFrame:
+            shapes = derived.display(derived.attributes(), level)
+            return shapes if shapes is not None else display_units(derived.bundle().units, level)
+        return REGISTRY.get(version, level, display, lambda band: derived.band(level, band),
+                            lambda: derived.prebuilt(level))
 
     def tile(self, version: str, level: str, z: int, x: int, y: int, scope: str) -> bytes:
         """Encoded MVT of one tile."""

@@ -73,7 +73,7 @@ def parse_view(params: Mapping[str, str], units: pd.DataFrame, *,
     `delivered` years before the as-of year."""
     problems: list[str] = []
     known = set(units[CODE])
-    levels = dict(zip(units[CODE], units[LEVEL]))
+    levels = dict(zip(units[CODE].tolist(), units[LEVEL].tolist()))
 
     def pick(name: str, allowed, default):
         raw = params.get(name)
@@ -177,7 +177,7 @@ def focus(view: View, code: str) -> View:
 def breadcrumb(view: View, units: pd.DataFrame) -> list[tuple[str, str | None]]:
     """[(region code, name)] from the root down to the view's region; the root's name is None
     (the caller words it)."""
-    names = dict(zip(units[CODE], units[NAME]))
+    names = dict(zip(units[CODE].tolist(), units[NAME].tolist()))
     chain: list[tuple[str, str | None]] = [(ROOT, None)]
     if view.region == ROOT:
         return chain
@@ -228,7 +228,7 @@ def search_units(units: pd.DataFrame, query: str) -> list[tuple[str, str]]:
     query = display_text(query.strip())   # a rare character typed or pasted finds its substitute
     if not query:
         return []
-    names = dict(zip(units[CODE], units[NAME]))
+    names = dict(zip(units[CODE].tolist(), units[NAME].tolist()))
     direct = units[NAME].str.contains(query, regex=False) | units[CODE].str.startswith(query)
     counties = units.loc[direct & (units[LEVEL] == "county"), CODE].str.slice(0, 6)
     towns_of = (units[LEVEL] == "township") & units[CODE].str.slice(0, 6).isin(set(counties))

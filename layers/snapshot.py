@@ -119,7 +119,7 @@ def region_name(units: pd.DataFrame, region: str, text: Text, identity: Identity
     """Display name of `region`: the dataset's own name for ROOT, else the unit's name."""
     if region == ROOT:
         return identity_name(identity or identity_of(units), text)
-    names = dict(zip(units[CODE], units[NAME]))
+    names = dict(zip(units[CODE].tolist(), units[NAME].tolist()))
     return str(names.get(region, region))
 
 

@@ -90,7 +90,7 @@ else:
 if clicked in codes:
     state.go(drill(view, clicked))
 
-table = maps.view_table(prepared, data.units, view.indicator, view)
+table = maps.table_of(view)
 st.subheader(t("exit.table_title", count=len(table)))
 shown, notice = maps.table_head(table)
 if notice:

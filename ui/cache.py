@@ -7,18 +7,20 @@ tables, KPIs, search, downloads, exports, packs) sees only in-scope units and no
 is shared between viewers of different scope."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
 
 from access.scope import scope_bundle, scope_prefix
-from geo import datasets, pg, schema, settings
+from geo import datasets, derived, pg, schema, settings
 from geo.aggregate import unit_figures
 from geo.identity import Identity, identity_of
-from geo.read import Bundle, read_bundle
+from geo.read import Bundle
 from geo.simplify import FINE_TOLERANCE, display_units
-from geo.tiles import folder_stamp
+from geo.tiles import Band, folder_stamp
 from geo.view import ROOT as VIEW_ROOT
 from geo.view import View, region_prefix
 from ui import auth
@@ -109,7 +111,38 @@ def _split(stamp: tuple) -> tuple[tuple, str]:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _full_bundle(folder: str, files: tuple) -> Bundle:
     # PostGIS: the lean bundle (village points, no village polygons; geo.pg.lean_bundle)
-    return pg.lean_bundle(folder[len(pg.KEY_PREFIX):]) if folder.startswith(pg.KEY_PREFIX) else read_bundle(folder)
+    return pg.lean_bundle(folder[len(pg.KEY_PREFIX):]) if folder.startswith(pg.KEY_PREFIX) else _file_bundle(folder)
+
+
+
+# ---------------------------------------------------------------- file backend: derived forms
+def _derived(folder: str) -> derived.Derived:
+    """The derived forms of a dataset folder (geo.derived), derived here on first use when the
+    folder was not published through the store (the bundled demo, an explicit data_dir)."""
+    return derived.load(folder, datasets.store_root() / derived.DERIVED)
+
+
+def _file_bundle(folder: str) -> Bundle:
+    """read_bundle(folder) as validated once per version, from its derived Parquet files."""
+    return _derived(folder).bundle()
+
+
+def _file_display(folder: str, units: gpd.GeoDataFrame, level: str, fine: bool) -> gpd.GeoDataFrame | None:
+    """The level's display geometry as derived once per version, or None when not derived."""
+    return _derived(folder).display(units, level, fine=fine)
+
+
+def file_bands(folder: str, level: str) -> Callable[[int], Band | None]:
+    """Loader of a level's derived tile zoom bands (geo.tiles.TileSet `bands`)."""
+    found = _derived(folder)
+    return lambda band: found.band(level, band)
+
+
+def file_prebuilt(folder: str, level: str) -> Callable[[], dict[tuple[int, int, int], bytes]]:
+    """Loader of a level's tiles encoded at publish (geo.tiles.TileSet `prebuilt`)."""
+    found = _derived(folder)
+    return lambda: found.prebuilt(level)
+# ----------------------------------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -125,8 +158,12 @@ def bundle() -> Bundle:
 
 @st.cache_resource(show_spinner=False, max_entries=12)
 def _full_display(folder: str, files: tuple, level: str, fine: bool) -> gpd.GeoDataFrame:
-    tolerance = FINE_TOLERANCE if fine else None
-    return display_units(_full_bundle(folder, files).units, level, tolerance)
+    units = _full_bundle(folder, files).units
+    if not folder.startswith(pg.KEY_PREFIX):
+        shapes = _file_display(folder, units, level, fine)
+        if shapes is not None:
+            return shapes
+    return display_units(units, level, FINE_TOLERANCE if fine else None)
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)

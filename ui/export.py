@@ -38,14 +38,20 @@ def _source(folder: str) -> str:
     return t("export.source_folder", folder=folder.rsplit("/", 1)[-1])
 
 
-def snapshot(view: View) -> Snapshot:
-    """The view's Snapshot from the portal's cached figures and display geometry."""
-    folder = cache.data_folder()
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _snapshot(folder: str, stamp: tuple, view: View) -> Snapshot:
+    # cached per dataset, scope and view: the panel is drawn on every rerun (read-only result;
+    # overlays build new snapshots)
     kinds = cache.demo_kinds(folder)
     return prepare_snapshot(cache.bundle(), view, t, demo=bool(kinds), demo_kinds=kinds, source=_source(folder),
                             figures=cache.figures(view.year), display=cache.display(view.level),
                             base_figures=maps.base_figures(view),
                             identity=cache.identity())
+
+
+def snapshot(view: View) -> Snapshot:
+    """The view's Snapshot from the portal's cached figures and display geometry."""
+    return _snapshot(*cache.key(), view)
 
 
 def file_name(title: str) -> str:

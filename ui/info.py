@@ -190,7 +190,7 @@ def _sites_line(code: str, year: int) -> None:
 
 def panel_table(code: str, year: int) -> pd.DataFrame:
     """The panel as one two-column table (item, value) for the CSV download."""
-    names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
+    names = dict(zip(cache.bundle().units[CODE].tolist(), cache.bundle().units[NAME].tolist()))
     rows = [(t("field.code"), code), (t("field.name"), names.get(code, code)),
             (t("field.parent"), parent_chain(code, names)), (t("info.year"), str(year)), *figures(code, year)]
     verdict = standard(code, year)
@@ -220,7 +220,7 @@ def info_panel(code: str, year: int, *, key: str, sections: Sequence[Section] = 
     children (`open_button=False`: the map already shows them). `problems=False` leaves out the
     open-problems line (the 督战 page's section lists them), `sites=False` the one-line list of
     relocation sites (the 易地搬迁 page's section tables them)."""
-    names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
+    names = dict(zip(cache.bundle().units[CODE].tolist(), cache.bundle().units[NAME].tolist()))
     st.markdown(f"##### {t('info.title', name=md_escape(names.get(code, code)))}")
     st.caption(md_escape(parent_chain(code, names)) + f" · {code}")
     rows = [(label, value) for label, value in figures(code, year) if value != "—" or label == t("field.status")]
@@ -364,7 +364,7 @@ def inspection_section(asof: pd.Timestamp) -> Section:
     """督战: the unit's open problems on `asof` (most overdue first), its projects late to start
     or finish, and listed supervision of the unit or of units below it."""
     def draw(code: str) -> None:
-        names = dict(zip(cache.bundle().units[CODE], cache.bundle().units[NAME]))
+        names = dict(zip(cache.bundle().units[CODE].tolist(), cache.bundle().units[NAME].tolist()))
         day = f"{asof:%Y-%m-%d}"
         own = open_problems(code, asof)
         if own is not None:

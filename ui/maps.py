@@ -166,7 +166,7 @@ def region_label(region: str, units: pd.DataFrame) -> str:
     the unit's name."""
     if region == ROOT:
         return md_escape(identity_name(cache.identity(), t))
-    return md_escape(str(dict(zip(units[CODE], units[NAME])).get(region, region)))
+    return md_escape(str(dict(zip(units[CODE].tolist(), units[NAME].tolist())).get(region, region)))
 
 
 def _year_text(years: pd.Series) -> pd.Series:
@@ -185,7 +185,7 @@ def view_table(prepared: Prepared, units: gpd.GeoDataFrame, indicator: str = "st
     pair modes (`view`) both years' values and the change instead."""
     rows = prepared.rows.loc[~prepared.rows["context"].astype(bool)]   # context units are not listed
     labels = group("field")
-    names = dict(zip(units[CODE], units[NAME]))
+    names = dict(zip(units[CODE].tolist(), units[NAME].tolist()))
     table = pd.DataFrame({
         labels["code"]: rows[CODE].astype(str),
         labels["name"]: rows[NAME],
@@ -228,9 +228,20 @@ def change_columns(rows: pd.DataFrame, indicator: str, view: View) -> dict[str, 
             t("change.field"): rows["change"].astype("Float64")}
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _view_table(folder: str, stamp: tuple, view: View) -> pd.DataFrame:
+    return view_table(prepare(view), cache.bundle().units, view.indicator, view)
+
+
+def table_of(view: View) -> pd.DataFrame:
+    """view_table of `view`, cached per dataset and view (read-only: a province's table takes
+    a second to word, on every rerun otherwise)."""
+    return _view_table(*cache.key(), replace(view, selected=None))
+
+
 def _download_table(view: View, small_count: int) -> pd.DataFrame:
     """The view's table as downloaded: small monitored counts read "<5" (a download is an export)."""
-    table = view_table(prepare(view), cache.bundle().units, view.indicator, view)
+    table = table_of(view).copy()
     monitored = group("field")["monitored"]
     table[monitored] = suppress_counts(table[monitored], small_count)
     if view.indicator == "monitored" and view.mode in TWO_YEAR_MODES and view.compare_year is not None:

@@ -166,7 +166,7 @@ class ViewState:
         `fixed_level` hides the radio (pages that always show one level)."""
         s = st.session_state
         counties = units.loc[units[LEVEL] == "county"]
-        names = dict(zip(units[CODE], units[NAME]))
+        names = dict(zip(units[CODE].tolist(), units[NAME].tolist()))
         sb = st.sidebar
         sb.subheader(t("exit.region"))
 

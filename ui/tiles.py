@@ -62,7 +62,8 @@ def _level(folder: str, files: tuple, level: str) -> tuple[tuple[str, ...], floa
     unit_px0 = float(np.sqrt(area) * 256 / 360 / max(np.cos(np.radians(lat)), 0.1))
     if not folder.startswith(pg.KEY_PREFIX):  # PostGIS makes its own tiles (ST_AsMVT)
         # warm this process's tile set with the geometry the page already simplified
-        REGISTRY.get(version_of(folder, files), level, lambda: display)
+        REGISTRY.get(version_of(folder, files), level, lambda: display, cache.file_bands(folder, level),
+                     cache.file_prebuilt(folder, level))
     return codes, unit_px0
 
 

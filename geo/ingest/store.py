@@ -12,6 +12,7 @@ the other's work (compare-and-swap).
 
 Layout:  <root>/versions/<id>/{units.gpkg, exit_status.csv, services.csv, sites.csv, meta.json}
          <root>/ACTIVE      (the active version id, one line)
+         <root>/derived/<key>/   (each version's derived forms, geo/derived.py, written at publish)
 """
 from __future__ import annotations
 
@@ -176,6 +177,11 @@ class Store:
             if missing:
                 raise FileNotFoundError(", ".join(missing))
             bundle = read_bundle(work)
+            # what every cold process would recompute, once per version; keyed by the files'
+            # stamps, which the rename below keeps (imported here: geo.derived reads the store
+            # through geo.tiles -> geo.datasets)
+            from geo.derived import DERIVED, derive
+            derive(work, self.root / DERIVED, bundle)
             for path in work.iterdir():
                 with open(path, "rb") as f:
                     os.fsync(f.fileno())
