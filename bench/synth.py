@@ -238,11 +238,28 @@ def _share_border_vertices(geoms: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Units of the three levels (EPSG:4490) and a per-village info table for the figures."""
-    src = sources()
-    counties = load_counties(src, provinces)
-    towns = load_townships(src, counties["code"])
+def _union(geoms: np.ndarray, code: str, log):
+    """Coverage union of a unit's children (fast); a plain union where they are not noded alike."""
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        log(f"{code}: children not noded alike, plain union")
+        import pickle; pickle.dump(geoms, open(f"/tmp/nation_bad_{code}.pkl", "wb"))
+        return shapely.union_all(geoms)
+
+
+def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print, *,
+                counties: gpd.GeoDataFrame | None = None,
+                towns: dict[str, list[tuple[str, str]]] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Units of the three levels (EPSG:4490) and a per-village info table for the figures. The
+    counties (code, name, geometry in EPSG:4490) and their townships come from the two packages
+    unless given (tests give a tiny hand-made input)."""
+    if counties is None:
+        src = sources()
+        counties = load_counties(src, provinces)
+        towns = load_townships(src, counties["code"])
+    counties = counties.reset_index(drop=True)
+    towns = dict(towns or {})
     geo_rng = np.random.default_rng([seed, 0])
     for code in counties["code"]:
         if code not in towns:
@@ -297,12 +314,11 @@ def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print) ->
     village_geoms = info["geometry"].to_numpy()
     tw_codes = sorted(info["township_code"].unique())
     by_town = info.groupby("township_code").indices
-    town_geoms = np.array([shapely.coverage_union_all(village_geoms[by_town[t]]) for t in tw_codes], dtype=object)
+    town_geoms = np.array([_union(village_geoms[by_town[t]], t, log) for t in tw_codes], dtype=object)
     county_codes = sorted({t[:6] + "000000" for t in tw_codes})
     tw_arr = np.array(tw_codes)
     by_county = pd.Series(range(len(tw_codes))).groupby(tw_arr.astype("U6")).indices
-    county_geoms = np.array([shapely.coverage_union_all(town_geoms[by_county[c[:6]]]) for c in county_codes],
-                            dtype=object)
+    county_geoms = np.array([_union(town_geoms[by_county[c[:6]]], c, log) for c in county_codes], dtype=object)
     county_name = dict(zip(counties["code"], counties["name"]))
     units = pd.concat([
         pd.DataFrame({"code": county_codes, "name": [county_name[c] for c in county_codes], "level": "county",
