@@ -231,6 +231,11 @@ def _share_border_vertices(geoms: np.ndarray, owner: np.ndarray) -> np.ndarray:
         others = right[left == i]
         points = shapely.multipoints(shapely.get_coordinates(shapely.boundary(geoms[others])))
         near = shapely.intersection(points, shapely.buffer(shapely.boundary(geoms[i]), SNAP))
+        # only insert: a point next to (not on) an own vertex would move it away from the
+        # polygon's same-county neighbour
+        own = shapely.multipoints(shapely.get_coordinates(geoms[i]))
+        near = shapely.difference(near, shapely.buffer(own, SNAP / 2))
+        near = shapely.union(near, shapely.intersection(points, own))
         if not shapely.is_empty(near):
             snapped = shapely.snap(geoms[i], near, SNAP)
             if snapped.is_valid:
@@ -244,7 +249,6 @@ def _union(geoms: np.ndarray, code: str, log):
         return shapely.coverage_union_all(geoms)
     except shapely.errors.GEOSException:
         log(f"{code}: children not noded alike, plain union")
-        import pickle; pickle.dump(geoms, open(f"/tmp/nation_bad_{code}.pkl", "wb"))
         return shapely.union_all(geoms)
 
 
