@@ -28,6 +28,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -167,7 +168,7 @@ def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     return label
 
 
-def build_county(code: str, polygon, n: int, towns: list[tuple[str, str]], warp: demo.Warp,
+def build_county(code: str, polygon, n: int, towns: list[tuple[str, str]], warp: ScaledWarp,
                  frame: Frame, seed: int) -> County:
     """Villages of one county (polygon in the province's metric frame) grouped into `towns`."""
     rng = np.random.default_rng([seed, int(code)])
@@ -221,23 +222,27 @@ def build_county(code: str, polygon, n: int, towns: list[tuple[str, str]], warp:
 
 def _share_border_vertices(geoms: np.ndarray, owner: np.ndarray) -> np.ndarray:
     """Insert into each polygon the vertices that polygons of OTHER counties have on its border,
-    so neighbours across county borders share every vertex (a valid coverage). Returns a new array."""
+    so neighbours across county borders share every vertex (a valid coverage). Only inserts: a
+    point next to (not on) an own vertex is left out, moving that vertex would part it from the
+    polygon's same-county neighbour. Returns a new array."""
     out = geoms.copy()
     tree = shapely.STRtree(geoms)
     left, right = tree.query(geoms, predicate="intersects")
     cross = owner[left] != owner[right]
     left, right = left[cross], right[cross]
-    for i in np.unique(left):
-        others = right[left == i]
-        points = shapely.multipoints(shapely.get_coordinates(shapely.boundary(geoms[others])))
-        near = shapely.intersection(points, shapely.buffer(shapely.boundary(geoms[i]), SNAP))
-        # only insert: a point next to (not on) an own vertex would move it away from the
-        # polygon's same-county neighbour
-        own = shapely.multipoints(shapely.get_coordinates(geoms[i]))
-        near = shapely.difference(near, shapely.buffer(own, SNAP / 2))
-        near = shapely.union(near, shapely.intersection(points, own))
-        if not shapely.is_empty(near):
-            snapped = shapely.snap(geoms[i], near, SNAP)
+    order = np.argsort(left, kind="stable")
+    left, right = left[order], right[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(left) > 0])
+    for i, others in zip(left[starts], np.split(right, starts[1:])):
+        xy = np.unique(shapely.get_coordinates(shapely.boundary(geoms[others])), axis=0)
+        ring = shapely.boundary(geoms[i])
+        xy = xy[shapely.dwithin(ring, shapely.points(xy), SNAP)]
+        if not len(xy):
+            continue
+        distance, _ = cKDTree(shapely.get_coordinates(geoms[i])).query(xy)
+        xy = xy[distance > SNAP / 2]
+        if len(xy):
+            snapped = shapely.snap(geoms[i], shapely.multipoints(xy), SNAP)
             if snapped.is_valid:
                 out[i] = snapped
     return out
@@ -252,7 +257,59 @@ def _union(geoms: np.ndarray, code: str, log):
         return shapely.union_all(geoms)
 
 
-def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print, *,
+@lru_cache(maxsize=2)
+def _unit_warp(seed: int) -> demo.Warp:
+    """The demo's smooth warp for cells of size 1 (built once: its gradient bound is costly)."""
+    return demo.Warp(np.random.default_rng([seed, 99]), [(4.0, 0.25), (1.6, 0.08)], np.zeros(2))
+
+
+class ScaledWarp:
+    """`warp` applied at the scale of cells of `cell` metres: x -> cell * warp(x / cell)."""
+
+    def __init__(self, warp: demo.Warp, cell: float):
+        self.warp, self.cell = warp, cell
+
+    def __call__(self, xy: np.ndarray) -> np.ndarray:
+        return self.cell * self.warp(xy / self.cell)
+
+    def inverse(self, xy: np.ndarray) -> np.ndarray:
+        return self.cell * self.warp.inverse(xy / self.cell)
+
+
+def _build_province(task) -> tuple[str, list[County]]:
+    """The counties of one province (a worker's task): one seeded generator per county."""
+    p, codes, polygons, counts, towns, frame, seed = task
+    cell = float(np.median(np.sqrt(shapely.area(polygons) / counts)))
+    warp = ScaledWarp(_unit_warp(seed), cell)
+    out = []
+    for code, polygon, n, mine in zip(codes, polygons, counts, towns):
+        if polygon.geom_type == "MultiPolygon":   # drop specks that cannot hold a village
+            parts = [g for g in shapely.get_parts(polygon) if g.area > 0.05 * polygon.area / n]
+            polygon = shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
+        out.append(build_county(code, polygon, int(n), mine, warp, frame, seed))
+    return p, out
+
+
+class _Workers:
+    """A fork pool of `jobs` workers as a context manager (None for jobs <= 1)."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = None
+
+    def __enter__(self):
+        if self.jobs > 1:
+            import multiprocessing
+            self.pool = multiprocessing.get_context("fork").Pool(self.jobs)
+        return self.pool
+
+    def __exit__(self, *exc):
+        if self.pool:
+            self.pool.close()
+            self.pool.join()
+
+
+def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print, *, jobs: int = 1,
                 counties: gpd.GeoDataFrame | None = None,
                 towns: dict[str, list[tuple[str, str]]] | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Units of the three levels (EPSG:4490) and a per-village info table for the figures. The
@@ -276,27 +333,27 @@ def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print, *,
         metric[mine] = frame.forward(counties.geometry.values[mine])
     counties.attrs["metric"] = metric
     counts = village_counts(counties, towns, total)
-    built: list[County] = []
-    start = time.perf_counter()
+    _unit_warp(seed)                                # built once, before the workers fork
+    tasks = []
     for p in provinces:
         mine = np.flatnonzero((counties["code"].str[:2] == p).to_numpy())
-        if not len(mine):
-            continue
-        cell = float(np.median(np.sqrt(shapely.area(metric[mine]) / counts[mine])))
-        warp_rng = np.random.default_rng([seed, int(p)])
-        warp = demo.Warp(warp_rng, [(4 * cell, 0.25 * cell), (1.6 * cell, 0.08 * cell)], np.zeros(2))
-        for i in mine:
-            polygon = metric[i]
-            if polygon.geom_type == "MultiPolygon":   # drop specks that cannot hold a village
-                parts = [g for g in shapely.get_parts(polygon) if g.area > 0.05 * polygon.area / counts[i]]
-                polygon = shapely.MultiPolygon(parts) if len(parts) > 1 else parts[0]
-            built.append(build_county(counties.at[i, "code"], polygon, int(counts[i]),
-                                      towns[counties.at[i, "code"]], warp, frames[p], seed))
-        log(f"province {p}: {len(mine)} counties, {sum(len(c.villages) for c in built):,} villages so far, "
-            f"{time.perf_counter() - start:.0f} s, peak RSS {peak_rss_gb():.2f} GB")
+        if len(mine):
+            tasks.append((p, counties["code"].to_numpy()[mine].tolist(), metric[mine], counts[mine],
+                          [towns[c] for c in counties["code"].to_numpy()[mine]], frames[p], seed))
+    tasks.sort(key=lambda task: -len(task[1]))      # the largest first: workers finish together
+    built: list[County] = []
+    start = time.perf_counter()
+    with _Workers(jobs) as pool:
+        for p, part in (pool.imap_unordered(_build_province, tasks) if pool else map(_build_province, tasks)):
+            built += part
+            log(f"province {p}: {len(part)} counties, {sum(len(c.villages) for c in built):,} villages so far, "
+                f"{time.perf_counter() - start:.0f} s, peak RSS {peak_rss_gb():.2f} GB")
+    built.sort(key=lambda c: c.code)
     geoms = np.concatenate([c.villages for c in built])
     owner = np.concatenate([np.full(len(c.villages), k) for k, c in enumerate(built)])
+    start = time.perf_counter()
     geoms = _share_border_vertices(geoms, owner)
+    log(f"border vertices shared in {time.perf_counter() - start:.0f} s")
     info = pd.DataFrame({"township_code": np.concatenate([c.township for c in built]),
                          "community": np.concatenate([c.community for c in built]),
                          "remote": np.concatenate([c.remote for c in built]),
@@ -522,14 +579,15 @@ def build_sites(units: gpd.GeoDataFrame, info: pd.DataFrame, poor: np.ndarray, i
 
 
 def peak_rss_gb() -> float:
-    """Peak resident memory of this process so far (GB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    """Peak resident memory of this process plus that of its largest finished worker (GB)."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024 / 1024
 
 
-def build(out: Path, provinces: tuple[str, ...], villages: int, *, seed: int = 7, log=print) -> Path:
+def build(out: Path, provinces: tuple[str, ...], villages: int, *, seed: int = 7, jobs: int = 2, log=print) -> Path:
     """Write a dataset folder (units.gpkg, exit_status.csv, services.csv, sites.csv) to `out`."""
     start = time.perf_counter()
-    units, info = build_units(provinces, villages, seed, log=log)
+    units, info = build_units(provinces, villages, seed, log=log, jobs=jobs)
     log(f"geometry: {len(units):,} units in {time.perf_counter() - start:.0f} s, peak RSS {peak_rss_gb():.2f} GB")
     tables = build_figures(units, info, seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -537,7 +595,7 @@ def build(out: Path, provinces: tuple[str, ...], villages: int, *, seed: int = 7
     for kind, frame in tables.items():
         frame.to_csv(out / schema.FILES[kind], index=False, encoding="utf-8")
     counts = units["level"].value_counts().to_dict()
-    meta = {"provinces": list(provinces), "villages_target": villages, "seed": seed, "counts": counts,
+    meta = {"provinces": list(provinces), "villages_target": villages, "seed": seed, "jobs": jobs, "counts": counts,
             "build_s": round(time.perf_counter() - start, 1), "peak_rss_gb": round(peak_rss_gb(), 2)}
     (out / "synth.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
     log(f"built {out}: {counts} in {meta['build_s']} s, peak RSS {meta['peak_rss_gb']} GB")
@@ -547,12 +605,12 @@ def build(out: Path, provinces: tuple[str, ...], villages: int, *, seed: int = 7
 KINDS = {"province": ((PROVINCE,), PROVINCE_VILLAGES), "nation": (NATION, NATION_VILLAGES)}
 
 
-def ensure(kind: str, out: Path | None = None, *, seed: int = 7) -> Path:
+def ensure(kind: str, out: Path | None = None, *, seed: int = 7, jobs: int = 2) -> Path:
     """The province (四川) or nation dataset under var/bench/, built unless already there."""
     provinces, villages = KINDS[kind]
     out = out or ROOT / "var" / "bench" / kind
     if not (out / "synth.json").is_file():
-        build(out, provinces, villages, seed=seed)
+        build(out, provinces, villages, seed=seed, jobs=jobs)
     return out
 
 
@@ -563,13 +621,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--provinces", help="comma-separated 2-digit province codes (default: the kind's)")
     parser.add_argument("--villages", type=int, help="target number of villages (default: the kind's)")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (provinces in parallel)")
     args = parser.parse_args()
     provinces, villages = KINDS[args.kind]
     if args.provinces or args.villages:
         provinces = tuple(args.provinces.split(",")) if args.provinces else provinces
-        build(args.out or ROOT / "var" / "bench" / args.kind, provinces, args.villages or villages, seed=args.seed)
+        build(args.out or ROOT / "var" / "bench" / args.kind, provinces, args.villages or villages, seed=args.seed,
+              jobs=args.jobs)
     else:
-        ensure(args.kind, args.out, seed=args.seed)
+        ensure(args.kind, args.out, seed=args.seed, jobs=args.jobs)
 
 
 if __name__ == "__main__":
