@@ -51,7 +51,7 @@ SECRET = "bench-secret"
 ZOOMS = (8, 10, 12)
 SCREEN = (1400, 1000)
 SHOTS = Path("/work/artifacts/nation") if Path("/work/artifacts").is_dir() else ROOT / "artifacts" / "nation"
-TARGETS = {"county overview s": 2.0, "village tile screen s": 1.0, "tile uncached p95 ms": 150.0,
+TARGETS = {"county overview s": 2.0, "county overview first s": 2.0, "village tile screen s": 1.0, "tile uncached p95 ms": 150.0,
            "tile cached p95 ms": 10.0, "server GB": 1.0}
 
 
@@ -182,13 +182,14 @@ TILE_SCREEN_JS = """([lat, lon, z]) => new Promise(resolve => {
 def browser_views(browser, portal: Portal, name: str, counties: int, centre, county: str) -> dict[str, float]:
     """County overview drawn; village view; a screen of village tiles at zoom 10 drawn."""
     out: dict[str, float] = {}
-    page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
-    start = time.perf_counter()
-    page.goto(portal.url + "/exit_map?level=county&year=2020")
-    wait_drawn(page, counties, timeout_s=900)
-    out["county overview s"] = time.perf_counter() - start
-    page.screenshot(path=str(SHOTS / f"{name}-county.png"))
-    page.close()
+    for label in ("county overview first s", "county overview s"):  # first visit after start, then again
+        page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
+        start = time.perf_counter()
+        page.goto(portal.url + "/exit_map?level=county&year=2020")
+        wait_drawn(page, counties, timeout_s=900)
+        out[label] = time.perf_counter() - start
+        page.screenshot(path=str(SHOTS / f"{name}-county.png"))
+        page.close()
     page = browser.new_page(viewport={"width": SCREEN[0], "height": SCREEN[1]})
     start = time.perf_counter()
     page.goto(portal.url + "/exit_map?level=village&year=2020")
@@ -198,10 +199,12 @@ def browser_views(browser, portal: Portal, name: str, counties: int, centre, cou
     frame = page.locator(IFRAME).first.element_handle().content_frame()
     for z in (10, 12):
         took = frame.evaluate(TILE_SCREEN_JS, [centre[1], centre[0], z])
-        out[f"village tile screen z{z} s"] = took
         page.wait_for_selector(IDLE, state="attached")
         page.screenshot(path=str(SHOTS / f"{name}-village-z{z}.png"))
-    out["village tile screen s"] = max(out["village tile screen z10 s"], out["village tile screen z12 s"])
+        if took >= 0:  # -1: the view is GeoJSON (fewer units than tile_min_features), no tiles
+            out[f"village tile screen z{z} s"] = took
+    if "village tile screen z10 s" in out:
+        out["village tile screen s"] = max(out["village tile screen z10 s"], out["village tile screen z12 s"])
     page.close()
     return out
 

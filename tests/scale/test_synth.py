@@ -127,3 +127,23 @@ def test_dense_tiles_stay_within_byte_and_feature_budgets(dense, z):
     assert max(counts) <= TILE_FEATURES[z], counts
     assert max(sizes) / max(max(counts), 1) <= BYTES_PER_FEATURE[z]
     assert np.all(np.asarray(sizes) > 0)
+
+
+def test_chunked_simplification_keeps_neighbouring_chunks_fitting(monkeypatch):
+    """Beyond CHUNK_UNITS a publish simplifies per province chunk with the chunk outline kept:
+    the two chunks (provinces 52 and 53 here) still form one valid coverage, no gaps, no overlaps."""
+    from geo import pg
+    counties, towns, _ = tiny_input(size_deg=0.2)
+    counties["code"] = ["520101000000", "530102000000"]
+    towns = {c: [(c[:6] + t[6:], n) for t, n in rows] for c, rows in zip(counties["code"], towns.values())}
+    units, _ = synth.build_units(("52", "53"), 150, 5, log=lambda *_: None, counties=counties, towns=towns)
+    villages = units.loc[units["level"] == "village"].sort_values("code")
+    geoms, codes = villages.geometry.values, villages["code"].to_numpy()
+    monkeypatch.setattr(pg, "CHUNK_UNITS", 10)
+    chunked = pg._simplified(geoms, codes, 0.0005)
+    assert shapely.coverage_is_valid(chunked)
+    assert shapely.get_num_coordinates(chunked).sum() < 0.8 * shapely.get_num_coordinates(geoms).sum()
+    left = shapely.union_all(chunked[codes < "53"])
+    right = shapely.union_all(chunked[codes >= "53"])
+    assert shapely.area(shapely.intersection(left, right)) < 1e-12
+    assert shapely.area(shapely.union(left, right)) == pytest.approx(shapely.area(shapely.union_all(geoms)), rel=1e-9)
