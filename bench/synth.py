@@ -442,7 +442,7 @@ def build_figures(units: gpd.GeoDataFrame, info: pd.DataFrame, seed: int) -> dic
     rural = np.where(community, rng.lognormal(np.log(1_100), 0.5, n),
                      rng.lognormal(np.log(1_500), 0.45, n) * (0.6 + 0.6 * info["area_km2"].clip(0, 60).to_numpy() ** 0.2))
     rural = np.round(rural).astype(np.int64)
-    p_poor = np.where(community, 0.0, np.where(in_poor, 0.30, 0.08) * (0.5 + remote))
+    p_poor = np.where(community, 0.0, np.where(in_poor, 0.55, 0.16) * (0.5 + remote))  # ~25 % of villages
     poor = rng.random(n) < np.clip(p_poor, 0, 0.9)
     incidence = np.where(poor, rng.uniform(0.13, 0.27, n),
                          np.where(community, rng.uniform(0.005, 0.03, n),
