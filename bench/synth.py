@@ -230,6 +230,36 @@ def _share_border_vertices(geoms: np.ndarray, owner: np.ndarray) -> np.ndarray:
     left, right = tree.query(geoms, predicate="intersects")
     cross = owner[left] != owner[right]
     left, right = left[cross], right[cross]
+    # first merge near-coincident vertices (two counties' edges meeting the border a hair apart):
+    # every polygon maps each such vertex to the same canonical point, so all stay noded alike
+    border = np.unique(left)
+    xy = np.unique(shapely.get_coordinates(geoms[border]), axis=0)
+    pairs = cKDTree(xy).query_pairs(SNAP, output_type="ndarray")
+    if len(pairs):
+        parent = np.arange(len(xy))
+        for a, b in pairs:                      # union-find, the smaller index is the root
+            ra, rb = a, b
+            while parent[ra] != ra:
+                ra = parent[ra]
+            while parent[rb] != rb:
+                rb = parent[rb]
+            parent[max(ra, rb)] = min(ra, rb)
+        moved = {}
+        for k in np.unique(pairs):
+            r = k
+            while parent[r] != r:
+                r = parent[r]
+            if r != k:
+                moved[tuple(xy[k])] = xy[r]
+        if moved:
+            def canonical(coords: np.ndarray) -> np.ndarray:
+                return np.array([moved.get((x, y), (x, y)) for x, y in coords])
+            touched = border[[bool(moved.keys() & set(map(tuple, shapely.get_coordinates(g))))
+                              for g in geoms[border]]]
+            for i in touched:
+                fixed = shapely.transform(geoms[i], canonical)
+                out[i] = fixed if fixed.is_valid else shapely.make_valid(fixed)
+            geoms = out.copy()
     order = np.argsort(left, kind="stable")
     left, right = left[order], right[order]
     starts = np.flatnonzero(np.r_[True, np.diff(left) > 0])
