@@ -227,11 +227,23 @@ def _simplified(geoms: np.ndarray, codes: np.ndarray, tolerance: float) -> np.nd
     if not tolerance:
         return geoms
     if len(geoms) <= CHUNK_UNITS:
-        return simplify_coverage(geoms, tolerance)
+        return _polygonal(simplify_coverage(geoms, tolerance))
     out = np.empty(len(geoms), dtype=object)
     for idx in pd.Series(range(len(codes))).groupby(np.asarray(codes).astype("U2")).indices.values():
         out[idx] = simplify_coverage(geoms[idx], tolerance, simplify_boundary=False)
-    return out
+    return _polygonal(out)
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """`geoms` with the polygon parts only (a repair by make_valid may return a collection with
+    slivers collapsed to lines, which the next coverage simplification refuses)."""
+    bad = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+    if len(bad):
+        geoms = geoms.copy()
+        for i in bad:
+            parts = [p for p in shapely.get_parts(geoms[i]) if p.geom_type in ("Polygon", "MultiPolygon")]
+            geoms[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return geoms
 
 
 def _tile_rows(units: gpd.GeoDataFrame) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
