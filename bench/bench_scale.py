@@ -1,6 +1,7 @@
 """Province scale, side by side in one run: the current design (every view as GeoJSON through
 st_folium: tiles disabled with PORTAL_TILE_MIN_FEATURES) against vector tiles, on the demo
-(3,001 villages) and a synthetic province (51,017 villages, bench/synth.py, built on demand).
+(3,001 villages) and a synthetic province (四川: real county outlines, ~45,700 synthetic villages,
+bench/synth.py, built on demand).
 
 Per dataset and design, on fresh servers, in Debian's Chromium:
 - whole village-level view: first visit after start (cold) and a second visit (warm);
@@ -202,6 +203,11 @@ def main() -> None:
     province = ensure("province")
     demo = ROOT / "data" / "demo"
     qu = largest_county(demo)
+    units = read_units(province / "units.gpkg")
+    villages = int((units["level"] == "village").sum())
+    big = largest_county(province)
+    big_villages = int(((units["level"] == "village") & units["code"].str.startswith(big[:6])).sum())
+    del units
     results: dict[str, dict[str, float]] = {}
     publish = {}
     for name, folder in (("demo", demo), ("province", province)):
@@ -214,10 +220,10 @@ def main() -> None:
         results["demo current"] = run("demo", demo, 3001, qu, 501, tiles=False, browser=browser, shots=shots)
         results["demo tiles"] = run("demo", demo, 3001, qu, 501, tiles=True, browser=browser, shots=shots)
         if not args.skip_current_province:
-            results["province current"] = run("province", province, 51017, qu, 501, tiles=False,
+            results["province current"] = run("province", province, villages, big, big_villages, tiles=False,
                                               browser=browser, shots=shots)
-        results["province tiles"] = run("province", province, 51017, qu, 501, tiles=True, browser=browser,
-                                        shots=shots)
+        results["province tiles"] = run("province", province, villages, big, big_villages, tiles=True,
+                                        browser=browser, shots=shots)
         browser.close()
     for name, result in results.items():
         result["derive at publish s (0 = already derived)"] = publish[name.split()[0]]

@@ -40,8 +40,8 @@ from geo import schema, settings
 from geo.ingest.store import ANY_BASE, META, BaseChanged, Store, Version
 from geo.read import CORE_TABLES, Bundle, empty_table, read_bundle, validate_units
 from geo.rules import DTYPES
-from geo.schema import CODE, LEVEL, NAME, PARENT
-from geo.simplify import DECIMALS, FINE_TOLERANCE, display_units, simplify_coverage
+from geo.schema import CODE, DISPLAY_CRS, LEVEL, NAME, PARENT
+from geo.simplify import DECIMALS, FINE_TOLERANCE, TOLERANCE, simplify_coverage
 from geo.tiles import (
     BUFFER,
     EXTENT,
@@ -184,18 +184,9 @@ class PgStore:
                         raise BaseChanged(expect or None, row[0] if row else None)
                 conn.execute("INSERT INTO portal.versions (id, source, meta) VALUES (%s, %s, %s)",
                              (version, source, Jsonb(full_meta)))
-                with conn.cursor().copy("COPY portal.units (version, code, name, level, parent_code, geom) "
-                                        "FROM STDIN") as copy:
-                    units = bundle.units
-                    wkb = shapely.to_wkb(shapely.set_srid(units.geometry.values, 4326), hex=True,
-                                         include_srid=True)
-                    for row, geom in zip(units[[CODE, NAME, LEVEL, PARENT]].itertuples(index=False), wkb):
-                        copy.write_row((version, *row, geom))
+                _copy_units(conn, version, bundle.units)
                 _hook(interrupt_after, "units")
-                with conn.cursor().copy("COPY portal.tile_geoms (version, level, band, idx, code, geom) "
-                                        "FROM STDIN") as copy:
-                    for level, band, idx, code, geom in bands:
-                        copy.write_row((version, level, band, idx, code, geom))
+                _copy_tile_geoms(conn, version, bands)
                 _hook(interrupt_after, "tiles")
                 for kind, (names, values) in rows.items():
                     conn.execute("INSERT INTO portal.version_kinds (version, kind) VALUES (%s, %s)", (version, kind))
@@ -325,17 +316,67 @@ def _hook(interrupt_after: str | None, step: str) -> None:
         raise PublishInterrupted(f"publish interrupted after {step}")
 
 
-def _tile_rows(units: gpd.GeoDataFrame):
-    """(level, band, idx, code, EWKB hex in EPSG:3857) of every level and zoom band; idx is the
-    unit's position in the level's code order (the tiles' feature index)."""
+CHUNK_UNITS = 50_000   # a level with more units is simplified per province (2-digit code) chunk
+
+
+def _copy_units(conn: psycopg.Connection, version: str, units: gpd.GeoDataFrame) -> None:
+    """Bulk-load the units with binary COPY (EWKB straight into the geometry column)."""
+    wkb = shapely.to_wkb(shapely.set_srid(units.geometry.values, 4326), include_srid=True)
+    with conn.cursor().copy("COPY portal.units (version, code, name, level, parent_code, geom) "
+                            "FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["text", "text", "text", "text", "text", "bytea"])
+        for row, geom in zip(units[[CODE, NAME, LEVEL, PARENT]].itertuples(index=False), wkb):
+            copy.write_row((version, *row, geom))
+
+
+def _copy_tile_geoms(conn: psycopg.Connection, version: str, bands: list) -> None:
+    """Bulk-load the per-band tile geometry blocks of `_tile_rows` with binary COPY."""
+    with conn.cursor().copy("COPY portal.tile_geoms (version, level, band, idx, code, geom) "
+                            "FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["text", "text", "int2", "int4", "text", "bytea"])
+        for level, band, codes, wkb in bands:
+            for idx, (code, geom) in enumerate(zip(codes, wkb)):
+                copy.write_row((version, level, band, idx, code, geom))
+
+
+def _simplified(geoms: np.ndarray, codes: np.ndarray, tolerance: float) -> np.ndarray:
+    """Coverage-simplified `geoms` (display geometry when `tolerance` is 0): whole-level up to
+    CHUNK_UNITS units, beyond per province chunk with the chunk's outline kept, so chunks keep
+    fitting each other (shared borders stay shared) and memory stays bounded."""
+    if not tolerance:
+        return geoms
+    if len(geoms) <= CHUNK_UNITS:
+        return _polygonal(simplify_coverage(geoms, tolerance))
+    out = np.empty(len(geoms), dtype=object)
+    for idx in pd.Series(range(len(codes))).groupby(np.asarray(codes).astype("U2")).indices.values():
+        out[idx] = simplify_coverage(geoms[idx], tolerance, simplify_boundary=False)
+    return _polygonal(out)
+
+
+def _polygonal(geoms: np.ndarray) -> np.ndarray:
+    """`geoms` with the polygon parts only (a repair by make_valid may return a collection with
+    slivers collapsed to lines, which the next coverage simplification refuses)."""
+    bad = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))
+    if len(bad):
+        geoms = geoms.copy()
+        for i in bad:
+            parts = [p for p in shapely.get_parts(geoms[i]) if p.geom_type in ("Polygon", "MultiPolygon")]
+            geoms[i] = shapely.union_all(parts) if parts else shapely.Polygon()
+    return geoms
+
+
+def _tile_rows(units: gpd.GeoDataFrame) -> list[tuple[str, int, np.ndarray, np.ndarray]]:
+    """(level, band, codes, EWKB in EPSG:3857) per level and zoom band, in code order (a unit's
+    position is its tiles' feature index `i`)."""
     out = []
     for level in LEVELS:
-        display = display_units(units, level).sort_values(CODE)
-        codes = display[CODE].astype(str).to_numpy()
+        subset = units.loc[units[LEVEL] == level].to_crs(DISPLAY_CRS).sort_values(CODE)
+        codes = subset[CODE].astype(str).to_numpy()
+        display = _simplified(subset.geometry.values, codes, TOLERANCE[level])
         for band, (_, tolerance) in enumerate(ZOOM_BANDS):
-            geoms = simplify_coverage(display.geometry.values, tolerance) if tolerance else display.geometry.values
-            wkb = shapely.to_wkb(shapely.set_srid(to_mercator(geoms), 3857), hex=True, include_srid=True)
-            out.extend((level, band, idx, code, geom) for idx, (code, geom) in enumerate(zip(codes, wkb)))
+            geoms = _simplified(display, codes, tolerance)
+            out.append((level, band, codes,
+                        shapely.to_wkb(shapely.set_srid(to_mercator(geoms), 3857), include_srid=True)))
     return out
 
 

@@ -19,11 +19,15 @@ FINE_TOLERANCE = 0.0002
 DECIMALS = 6
 
 
-def simplify_coverage(geoms: np.ndarray, tolerance: float, decimals: int = DECIMALS) -> np.ndarray:
+def simplify_coverage(geoms: np.ndarray, tolerance: float, decimals: int = DECIMALS, *,
+                      simplify_boundary: bool = True) -> np.ndarray:
     """Coverage-simplify an array of polygons forming a coverage, then round coordinates.
+    `simplify_boundary=False` keeps the coverage's outer edges (a chunk of a larger coverage then
+    still fits its neighbour chunks).
 
     Returns a new array; invalid results (rare, from rounding) are repaired with make_valid."""
-    simplified = shapely.coverage_simplify(geoms, tolerance) if tolerance > 0 else geoms
+    simplified = (shapely.coverage_simplify(geoms, tolerance, simplify_boundary=simplify_boundary)
+                  if tolerance > 0 else geoms)
     rounded = shapely.set_precision(simplified, 10 ** -decimals, mode="pointwise")
     bad = ~shapely.is_valid(rounded)
     if bad.any():
