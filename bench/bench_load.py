@@ -16,10 +16,11 @@ deploy/nginx.conf.template rendered by deploy/portal-cluster.sh).
 on the map as the view has units. Every wait and request has a time limit. Chromium and both
 replicas share this machine's cores: read the ratios, not the seconds.
 
-Run: .venv/bin/python bench/bench_load.py [--province] [--sessions 4] [--rounds 3]
-     [--tile-requests 3000] [--connections 50]
-`--province` also runs the synthetic province (var/bench/province, built by bench/synth.py when
-missing; minutes).
+Run: .venv/bin/python bench/bench_load.py [--data demo|province|both] [--sessions 4] [--rounds 3]
+     [--tile-requests 3000] [--connections 50] [--only browsers|tiles]
+The province is var/bench/province, built by bench/synth.py when missing. Through nginx the tile
+client sends no cookie, so nginx hashes every request anew and spreads them over the replicas
+(like many users); each replica's cache is filled first.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ SHAPES_JS = """() => { if (!window.map) return 0;
   const g = Object.values(window.map._layers).filter(l => l.feature && l._map).length;
   const t = document.querySelectorAll('svg.leaflet-tile path').length; return g + t; }"""
 DEEP_LINK_PROBE = re.compile(r"^https?://[^/]+/.+/_stcore/(health|host-config)$")
-VIEW_TIMEOUT_S = 240
+VIEW_TIMEOUT_S = 600
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -77,6 +78,36 @@ def wait_http(url: str, process: subprocess.Popen, timeout_s: float, what: str) 
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"{what} did not come up ({url})")
         time.sleep(0.2)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below `root` (children, grandchildren, ...)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            parents.setdefault(ppid, []).append(int(entry))
+    out, todo = set(), [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in out:
+                out.add(child)
+                todo.append(child)
+    return out
 
 
 class Cluster:
@@ -123,6 +154,17 @@ class Cluster:
             with open(f"/proc/{process.pid}/status") as handle:
                 kb = next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
             out[address] = kb / 1024 / 1024
+        return out
+
+    def cpu_s(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far by each replica, by nginx, and by every other
+        process this benchmark started (Chromium)."""
+        servers = {address: process.pid for address, process in self.replicas.items()}
+        out = {address: cpu_seconds(pid) for address, pid in servers.items()}
+        mine = descendants(os.getpid()) - set(servers.values())
+        nginx = {self.nginx.pid} | descendants(self.nginx.pid)
+        out["nginx"] = sum(cpu_seconds(pid) for pid in nginx)
+        out["chromium"] = sum(cpu_seconds(pid) for pid in mine - nginx)
         return out
 
     def stop(self) -> None:
@@ -238,11 +280,16 @@ async def browser_phase(cluster: Cluster, views: list[tuple[str, str, int]], ses
         for context in await balanced_sessions(browser, cluster, len(cluster.replicas), errors):
             await session(context, cluster, views, errors, {})
             await context.close()
+        cpu_start = cluster.cpu_s()
+        wall_start = time.perf_counter()
         for _ in range(rounds):
             (context,) = await balanced_sessions(browser, cluster, 1, errors)
             await session(context, cluster, views, errors, lone)
             await context.close()
+        cpu_lone = cluster.cpu_s()
+        wall_lone = time.perf_counter() - wall_start
         rss_lone = cluster.rss_gb()
+        wall_start = time.perf_counter()
         for _ in range(rounds):
             contexts = await balanced_sessions(browser, cluster, sessions, errors)
             await asyncio.wait_for(asyncio.gather(*(session(c, cluster, views, errors, together)
@@ -251,9 +298,14 @@ async def browser_phase(cluster: Cluster, views: list[tuple[str, str, int]], ses
             for context in contexts:
                 await context.close()
         rss_together = cluster.rss_gb()
+        cpu_together = cluster.cpu_s()
+        wall_together = time.perf_counter() - wall_start
         await browser.close()
+    used = {"lone": {k: cpu_lone[k] - cpu_start[k] for k in cpu_lone},
+            "together": {k: cpu_together[k] - cpu_lone[k] for k in cpu_together}}
     return {"lone": lone, "together": together, "errors": errors, "rss_lone": rss_lone,
-            "rss_together": rss_together}
+            "rss_together": rss_together, "cpu": used, "wall": {"lone": wall_lone, "together": wall_together},
+            "sessions": {"lone": rounds, "together": rounds * sessions}}
 
 
 # --------------------------------------------------------------------------- tiles
@@ -387,6 +439,21 @@ def report_browsers(result: dict, views: list[tuple[str, str, int]], args) -> No
         print("  ", line[:200])
     print("server RSS per replica (GB), after the lone sessions -> after the concurrent ones: " + ", ".join(
         f"{a} {result['rss_lone'][a]:.2f} -> {result['rss_together'][a]:.2f}" for a in result["rss_lone"]))
+    print("\nCPU seconds per session (both views), and the share of 2 cores the phase got:")
+    print("| phase | replicas | nginx | chromium | total per session | wall per phase s | CPU used / (2 cores x wall) |")
+    print("|---|---|---|---|---|---|---|")
+    for phase in ("lone", "together"):
+        used, n = result["cpu"][phase], result["sessions"][phase]
+        replicas = sum(v for k, v in used.items() if k not in ("nginx", "chromium"))
+        total = sum(used.values())
+        wall = result["wall"][phase]
+        print(f"| {phase} | {replicas / n:.2f} | {used['nginx'] / n:.2f} | {used['chromium'] / n:.2f} | "
+              f"{total / n:.2f} | {wall:.1f} | {total / (2 * wall):.0%} |")
+    lone_cpu = sum(result["cpu"]["lone"].values()) / result["sessions"]["lone"]
+    batch_cpu = sum(result["cpu"]["together"].values()) / result["sessions"]["together"] * args.sessions
+    print(f"CPU floor: {args.sessions} concurrent sessions need {batch_cpu:.1f} CPU-s, at least "
+          f"{batch_cpu / 2:.1f} s on 2 idle cores, against {lone_cpu:.1f} CPU-s for a lone session "
+          f"(floor ratio {batch_cpu / 2 / lone_cpu:.2f}x when a lone session is CPU-bound)")
 
 
 def report_tiles(tiles: dict, args) -> None:
@@ -407,11 +474,13 @@ def main() -> None:
     parser.add_argument("--tile-requests", type=int, default=3000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--only", choices=("browsers", "tiles"), help="run one part only")
-    parser.add_argument("--province", action="store_true",
-                        help="also the synthetic province (var/bench/province; built with bench/synth.py if missing)")
+    parser.add_argument("--data", choices=("demo", "province", "both"), default="demo",
+                        help="the demo, the synthetic province (var/bench/province; built with bench/synth.py "
+                             "if missing), or both")
     args = parser.parse_args()
-    run("demo", ROOT / "data" / "demo", 3001, args)
-    if args.province:
+    if args.data in ("demo", "both"):
+        run("demo", ROOT / "data" / "demo", 3001, args)
+    if args.data in ("province", "both"):
         province = ROOT / "var" / "bench" / "province"
         if not (province / "sites.csv").is_file():
             subprocess.run([sys.executable, str(ROOT / "bench" / "synth.py"), "province", str(province)],

@@ -2,8 +2,8 @@
 deploy/nginx.conf.template (deploy/portal-cluster.sh render), nginx run as the test user with a
 temporary prefix. In Chromium, only through nginx: the landing page draws; a drill-down over
 several reruns stays on one replica (X-Upstream header and nginx's access log); the village view
-draws from vector tiles fetched through nginx with the signed scope token, and a token signed on
-one replica is accepted by the other (the shared tile_secret); a second browser lands on the other
+draws from vector tiles fetched through nginx (from the session's replica) with the signed scope
+token, and a token signed on one replica is accepted by the other (the shared tile_secret); a second browser lands on the other
 replica and works too. Nothing outside nginx's port is ever requested."""
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def cluster(start_portal) -> Iterator[Nginx]:
 class Seen:
     """What one browser context did: replicas that answered it, requests, errors, tile fetches."""
 
-    upstreams: list[str] = field(default_factory=list)
+    upstreams: list[str] = field(default_factory=list)           # of every response but tiles
     requests: list[str] = field(default_factory=list)
     websockets: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
@@ -136,10 +136,10 @@ def open_context(browser, nginx: Nginx):
         if DEEP_LINK_PROBE.match(response.url):
             return
         upstream = response.headers.get("x-upstream", "")
-        if upstream:
-            seen.upstreams.append(upstream)
         if "/tiles/" in response.url:
             seen.tiles.append((response.url, response.status, upstream))
+        elif upstream:
+            seen.upstreams.append(upstream)
         if response.status >= 400:
             seen.failed.append(f"{response.status} {response.url}")
 
@@ -241,8 +241,9 @@ def test_two_replicas_behind_nginx(cluster, browser, wait_idle, expect_rerun, ma
     assert pbf and all(s == 200 and "?s=" in u for u, s, _ in pbf), pbf[:5]
     assert any(u.split("?")[0].endswith("/index.json") and s == 200 for u, s, _ in seen.tiles)
     save_screenshot(page, "replicas_village_tiles.png")
-    # tiles are not sticky (any replica can check the token): the session's pages still are
-    assert {up for up in seen.upstreams} - {up for _, _, up in seen.tiles} <= {home}
+    # tiles follow the session's replica (its tile set is warm), like everything else
+    assert set(seen.upstreams) == {home} and len(seen.websockets) == 2
+    assert {up for _, _, up in seen.tiles} == {home}
     assert_clean(seen, nginx)
 
     # the token signed by the page's replica is accepted by BOTH replicas (shared tile_secret);
@@ -273,6 +274,7 @@ def test_two_replicas_behind_nginx(cluster, browser, wait_idle, expect_rerun, ma
         context_b.close()
     assert other is not None, "every new browser landed on the same replica"
     context_b, page_b, seen_b = other
+    page_b.set_viewport_size({"width": 1366, "height": 768})
     page_b.goto(nginx.url + "/exit_map?level=township&region=" + QU + "&year=2018")
     wait_idle(page_b)
     assert count_polygons(map_frame(page_b), wait_for=len(towns)) == len(towns)
@@ -282,13 +284,14 @@ def test_two_replicas_behind_nginx(cluster, browser, wait_idle, expect_rerun, ma
         page_b.keyboard.press("ArrowLeft")
     wait_idle(page_b)
     assert count_polygons(map_frame(page_b), wait_for=len(towns)) == len(towns)
+    page_b.screenshot(path=str(ROOT / "artifacts" / "replicas_second_browser_1366.png"))
     assert set(seen_b.upstreams) == {next(r for r in nginx.replicas if r != home)}
     assert_clean(seen_b, nginx)
 
     # nginx's own log agrees: each browser's cookie went to one replica only; both replicas served
     by_cookie: dict[str, set[str]] = {}
     for row in nginx.access():
-        if not row["path"].startswith("/tiles/") and row["sticky"]:
+        if row["sticky"]:
             by_cookie.setdefault(row["sticky"], set()).add(row["upstream"])
     assert all(len(upstreams) == 1 for upstreams in by_cookie.values()), by_cookie
     assert {u for upstreams in by_cookie.values() for u in upstreams} == set(nginx.replicas)
