@@ -5,7 +5,7 @@
 #   bash tests/run.sh                       # everything
 #   bash tests/run.sh tests/e2e -x          # paths and pytest options are passed through
 #
-# Installs what is missing: Debian's chromium, fonts-noto-cjk and poppler-utils (apt, as root or
+# Installs what is missing: Debian's chromium, fonts-noto-cjk, poppler-utils and nginx (apt, as root or
 # through sudo), the virtualenv .venv and the pinned requirements; starts a throwaway PostgreSQL +
 # PostGIS cluster for the PostGIS backend's tests (tests/pg_cluster.sh) unless TEST_PG_DSN is set. Never runs `playwright install`:
 # the browser tests drive /usr/bin/chromium. Exits non-zero if anything fails, and also when no
@@ -18,7 +18,7 @@ PYTHON="${PYTHON:-python3}"
 VENV="$ROOT/.venv"
 
 # --- system packages ----------------------------------------------------------------------------
-APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils)
+APT_PACKAGES=(chromium fonts-noto-cjk poppler-utils nginx)  # nginx: tests/e2e/test_replicas.py
 if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then
     APT_PACKAGES+=(python3-venv)  # Debian's python3 has no ensurepip without it
 fi
