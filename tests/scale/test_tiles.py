@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-import geopandas as gpd
 import mapbox_vector_tile
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 
