@@ -22,6 +22,9 @@ def progress_ranking(now: pd.DataFrame, before: pd.DataFrame | None, *, level: s
     ranked = _ranked(now, level, prefix)
     if before is None:
         return ranked.assign(rank_change=pd.array([pd.NA] * len(ranked), dtype="Int64")).reset_index(drop=True)
-    previous = _ranked(before, level, prefix).set_index(CODE)["rank"]
-    change = (ranked[CODE].map(previous) - ranked["rank"]).astype("Int64")
+    earlier = _ranked(before, level, prefix)
+    previous = dict(zip(earlier[CODE].tolist(), earlier["rank"].tolist()))
+    # a plain look-up: mapping through an empty Series would keep the codes' string dtype
+    before_rank = pd.array([previous.get(code) for code in ranked[CODE].tolist()], dtype="Int64")
+    change = pd.Series(before_rank, index=ranked.index) - ranked["rank"].astype("Int64")
     return ranked.assign(rank_change=change).reset_index(drop=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from geo import settings
-from geo.ingest.files import MAX_UPLOAD_MB
 from ui import auth, cache, importer
 from ui.demo import back_to_demo
 from ui.setup import setup_page
@@ -39,7 +38,7 @@ mode = st.radio(t("data.mode"), importer.MODES, format_func=lambda m: t(f"data.m
                 horizontal=True, index=importer.MODES.index("new") if cache.is_demo(cache.data_folder()) else 0)
 st.caption(t(f"data.mode_help.{mode}"))
 st.caption(t("data.formats"))
-uploaded = st.file_uploader(t("data.upload", limit=MAX_UPLOAD_MB), type=importer.UPLOAD_TYPES,
+uploaded = st.file_uploader(t("data.upload", limit=settings.get("max_upload_mb")), type=importer.UPLOAD_TYPES,
                             accept_multiple_files=True, key="data.upload")
 if uploaded:
     sig = importer.signature(uploaded)

@@ -17,6 +17,8 @@ import gzip
 import hashlib
 import logging
 import secrets
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +33,36 @@ from geo.tiles import FileTiles, TileError, parse_tile
 LOG = logging.getLogger(__name__)
 CACHE_CONTROL = "private, max-age=86400, immutable"
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+GZIP_CACHE_BYTES = 64 * 1024 * 1024   # compressed bodies kept per process
+
+
+class _Gzipped:
+    """Compressed bodies by ETag, least recently used dropped beyond `limit` bytes: a URL's
+    content never changes, so a tile served again is not compressed again."""
+
+    def __init__(self, limit: int):
+        self.limit, self.size = limit, 0
+        self.bodies: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, etag: str, body: bytes) -> bytes:
+        """The gzip of `body` (the response of `etag`), compressed once."""
+        with self.lock:
+            found = self.bodies.get(etag)
+            if found is not None:
+                self.bodies.move_to_end(etag)
+                return found
+        packed = gzip.compress(body, compresslevel=5)
+        with self.lock:
+            if etag not in self.bodies:
+                self.bodies[etag] = packed
+                self.size += len(packed)
+            while self.size > self.limit and self.bodies:
+                self.size -= len(self.bodies.popitem(last=False)[1])
+        return packed
+
+
+GZIPPED = _Gzipped(GZIP_CACHE_BYTES)
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +100,7 @@ def _answer(request: Request, body: bytes, media_type: str, etag: str) -> Respon
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 512:
-        body = gzip.compress(body, compresslevel=5)
+        body = GZIPPED.get(etag, body)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=media_type, headers=headers)
 

@@ -126,3 +126,20 @@ def test_progress_ranking_with_rank_change():
     assert list(now["code"]) == ["C", "A", "B"] and list(now["rank"]) == [1, 2, 3]
     assert list(now["rank_change"]) == [2, 0, -2]
     assert progress_ranking(frame([0.1, 0.1, None]), None, level="county")["rank_change"].isna().all()
+
+
+def test_progress_ranking_without_a_previous_rank_at_that_level():
+    """A previous year without units of the level, or no unit of the level in a viewer's scope
+    (string codes in Arrow dtype), ranks with an empty change instead of failing."""
+    import pandas as pd
+
+    from geo.ranking import progress_ranking
+
+    codes = pd.array(["A", "B"], dtype="string[pyarrow]")
+    now = pd.DataFrame({"code": codes, "name": ["a", "b"], "level": ["township"] * 2,
+                        "exit_rate": [0.5, 0.9], "remaining_poor": [3, 1]})
+    ranked = progress_ranking(now, now.iloc[0:0], level="township")
+    assert list(ranked["code"]) == ["B", "A"] and ranked["rank_change"].isna().all()
+    assert str(ranked["rank_change"].dtype) == "Int64"
+    nothing = progress_ranking(now, now, level="township", prefix="C")   # no unit of the level in scope
+    assert nothing.empty and str(nothing["rank_change"].dtype) == "Int64"

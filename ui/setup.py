@@ -57,7 +57,7 @@ def setup_page(page_key: str) -> None:
 
 def store_down() -> None:
     """The Chinese 'database unavailable' notice with a retry button; stops the page."""
-    st.error(t("scale.store_down"), icon="🛑")
+    st.error(t("scale.store_down"), icon=":material/cloud_off:")
     st.button(t("scale.store_retry"), key="scale.retry")
     st.stop()
 

@@ -18,14 +18,18 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from geo import settings
 from geo.ingest.report import Report
 
-MAX_UPLOAD_MB = 200                    # published limit; equals server.maxUploadSize
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
 MAX_MEMBERS = 200                      # zip members (directories included)
 MAX_UNCOMPRESSED = 500 * 1024 * 1024   # total uncompressed bytes of a zip
 MAX_RATIO = 100                        # uncompressed / compressed, per member and overall
 _CHUNK = 1 << 16
+
+
+def max_upload_bytes() -> int:
+    """The largest accepted file, from the `max_upload_mb` setting (= server.maxUploadSize)."""
+    return settings.get("max_upload_mb") * 1024 * 1024
 
 VECTOR_EXTENSIONS = {".shp": "ESRI Shapefile", ".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
 TABLE_EXTENSIONS = {".csv", ".xlsx"}
@@ -386,8 +390,8 @@ def receive(data: bytes, *, name: str, report: Report, staging_root: str | os.Pa
 def _receive(data: bytes, upload: Upload, report: Report) -> Upload:
     """Body of `receive` (the caller removes the folder when this raises)."""
     name, folder = upload.name, upload.folder
-    if len(data) > MAX_UPLOAD_BYTES:
-        report.add(name, "file_too_large", value=len(data), detail={"limit_mb": MAX_UPLOAD_MB})
+    if len(data) > max_upload_bytes():
+        report.add(name, "file_too_large", value=len(data), detail={"limit_mb": settings.get("max_upload_mb")})
         return upload
     suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
     if suffix == ".zip":
@@ -427,8 +431,9 @@ def receive_path(path: str | os.PathLike, *, report: Report,
     if not path.is_file():
         report.add(path.name, "file_missing")
         return Upload(name=path.name, folder=new_staging(staging_root))
-    if path.stat().st_size > MAX_UPLOAD_BYTES:
-        report.add(path.name, "file_too_large", value=path.stat().st_size, detail={"limit_mb": MAX_UPLOAD_MB})
+    if path.stat().st_size > max_upload_bytes():
+        report.add(path.name, "file_too_large", value=path.stat().st_size,
+                   detail={"limit_mb": settings.get("max_upload_mb")})
         return Upload(name=path.name, folder=new_staging(staging_root))
     if path.suffix.lower() != ".shp":
         return receive(path.read_bytes(), name=path.name, report=report, staging_root=staging_root)

@@ -367,6 +367,6 @@ CASES: list[Case] = [
     Case("csv_control_chars_as_code", "exit_status", "退出.csv", lambda: _exit_csv([_row(CONTROL)]),
          "code_not_digits", {"row": 2, "value": CONTROL.strip()}, units=True),
     # upload itself
-    Case("upload_over_size_limit", "exit_status", "退出.csv", lambda: b"x" * 2048, "file_too_large",
-         {"value": 2048}, patch={"MAX_UPLOAD_BYTES": 1024}),
+    Case("upload_over_size_limit", "exit_status", "退出.csv", lambda: b"x" * (1024 * 1024 + 1), "file_too_large",
+         {"value": 1024 * 1024 + 1}, env={"PORTAL_MAX_UPLOAD_MB": "1"}),
 ]

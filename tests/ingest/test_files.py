@@ -6,6 +6,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from geo import settings
 from geo.ingest import files
 from geo.ingest.report import Report
 from tests.ingest import fixtures as fx
@@ -97,12 +98,15 @@ def test_zip_total_size_limit(tmp_path, monkeypatch):
 
 def test_upload_size_limit_matches_streamlit_setting(tmp_path, monkeypatch):
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
-    assert config["server"]["maxUploadSize"] == files.MAX_UPLOAD_MB
-    monkeypatch.setattr(files, "MAX_UPLOAD_BYTES", 10)
+    assert config["server"]["maxUploadSize"] == settings.get("max_upload_mb")
+    monkeypatch.setenv("PORTAL_MAX_UPLOAD_MB", "1")   # the setting is the import's limit
     report = Report()
-    files.receive(b"code,name\n" * 2, name="a.csv", report=report, staging_root=tmp_path)
+    files.receive(b"x" * (1024 * 1024 + 1), name="a.csv", report=report, staging_root=tmp_path)
     assert report.rules() == ["file_too_large"]
-    assert report.problems[0].detail == {"limit_mb": files.MAX_UPLOAD_MB}
+    assert report.problems[0].detail == {"limit_mb": 1}
+    report = Report()
+    files.receive(b"code,name\n" * 2, name="b.csv", report=report, staging_root=tmp_path)
+    assert "file_too_large" not in report.rules()
 
 
 def test_vrt_disguised_as_geojson_never_reaches_gdal(tmp_path):

@@ -56,6 +56,28 @@ def test_tiles_are_gzipped_when_the_browser_accepts_it(client, version):
     assert len(gzip.compress(plain)) < len(plain)
 
 
+def test_a_tile_served_again_is_not_compressed_again(client, version, monkeypatch):
+    from serve import tile_routes
+
+    calls = []
+    real = gzip.compress
+    monkeypatch.setattr(tile_routes, "GZIPPED", tile_routes._Gzipped(10 * 1024 * 1024))
+    monkeypatch.setattr(tile_routes.gzip, "compress", lambda body, **kw: calls.append(1) or real(body, **kw))
+    bodies = [client.get(url(version), headers={"Accept-Encoding": "gzip"}).content for _ in range(3)]
+    assert len(calls) == 1 and bodies[0] == bodies[1] == bodies[2]
+    client.get(url(version, z=10), headers={"Accept-Encoding": "gzip"})
+    assert len(calls) == 2   # another tile is compressed once too
+
+
+def test_the_compressed_cache_stays_within_its_byte_budget():
+    from serve.tile_routes import _Gzipped
+
+    cache = _Gzipped(limit=3000)
+    for n in range(50):
+        cache.get(f"e{n}", bytes(range(256)) * 20)   # ~ 400 B compressed each
+    assert 0 < cache.size <= 3000 and "e49" in cache.bodies and "e0" not in cache.bodies
+
+
 def test_scope_limits_features_and_index(client, version):
     county = "511722"
     features = mapbox_vector_tile.decode(client.get(url(version, scope=county)).content)
