@@ -235,7 +235,8 @@ def test_search_pages_every_match(portal, page, wait_idle, expect_rerun):
     with expect_rerun(page):
         box.fill("新胜村")
         box.press("Enter")
-    page.wait_for_function("() => document.body.innerText.includes('找到 22 个单位')", polling=100, timeout=60_000)
+    page.wait_for_function("() => document.body.innerText.includes('找到 22 个单位')"
+                           " && document.body.innerText.includes('结果页（共 2 页）')", polling=100, timeout=60_000)
     shot(page, "p4_search_paging_1440x900.png")
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "第 1 / 2 页" in body and "结果页（共 2 页）" in body

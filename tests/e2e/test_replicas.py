@@ -204,6 +204,7 @@ def test_two_replicas_behind_nginx(cluster, browser, wait_idle, expect_rerun, ma
     page.locator("iframe[title*='streamlit_folium']").first.scroll_into_view_if_needed()
     frame = map_frame(page)
     click_at(page, frame, units.loc[units.code == QU].geometry.iloc[0].representative_point())
+    page.get_by_role("button", name="在退出进度中查看下级单位").click()   # the county's panel opens its townships
     page.wait_for_function("() => location.pathname.endsWith('/exit_map')"
                            f" && location.search.includes('region={QU}')", polling=100)
     wait_idle(page)
