@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ from psycopg_pool import ConnectionPool
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import IDLE, IFRAME, free_port, tile_of, wait_drawn  # noqa: E402
+from bench.bench_scale import IDLE, IFRAME, Server, tile_of, wait_drawn  # noqa: E402
 from bench.synth import ensure  # noqa: E402
 from geo.pg import KEY_PREFIX, PgStore  # noqa: E402
 from geo.scope_token import sign_scope  # noqa: E402
@@ -99,37 +98,12 @@ def publish(admin_dsn: str, name: str, folder: Path, *, republish: bool) -> dict
     return out
 
 
-class Portal:
-    """A fresh portal process on PostGIS (one replica); stops on `stop()`."""
-
-    def __init__(self, dsn: str):
-        self.port = free_port()
-        env = {**os.environ, "PORTAL_BACKEND": "postgis", "PORTAL_PG_DSN": dsn, "PORTAL_TILE_SECRET": SECRET}
-        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-                                      "--server.port", str(self.port), "--server.headless", "true"],
-                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(900):
-            try:
-                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("portal did not start")
-
-    def rss_gb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 2 ** 20
-        return float("nan")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+def pg_server(dsn: str) -> Server:
+    """A fresh portal process on PostGIS (one replica)."""
+    return Server({"PORTAL_BACKEND": "postgis", "PORTAL_PG_DSN": dsn, "PORTAL_TILE_SECRET": SECRET})
 
 
-def screen_urls(portal: Portal, version: str, centre: tuple[float, float], z: int) -> list[str]:
+def screen_urls(portal: Server, version: str, centre: tuple[float, float], z: int) -> list[str]:
     """The village tiles of one SCREEN-sized view at zoom `z` around `centre`."""
     token = sign_scope(SECRET, "")
     url_version = version_of(KEY_PREFIX + version, (KEY_PREFIX + version,))
@@ -147,7 +121,7 @@ def fetch(url: str) -> tuple[float, int]:
     return (time.perf_counter() - start) * 1000, size
 
 
-def tile_latency(portal: Portal, version: str, centre: tuple[float, float]) -> dict[str, float]:
+def tile_latency(portal: Server, version: str, centre: tuple[float, float]) -> dict[str, float]:
     """p50/p95 uncached and cached over the screens of ZOOMS; screen wall time six at a time."""
     out: dict[str, float] = {}
     uncached, cached, sizes, screens = [], [], [], []
@@ -179,7 +153,7 @@ TILE_SCREEN_JS = """([lat, lon, z]) => new Promise(resolve => {
 })"""
 
 
-def browser_views(browser, portal: Portal, name: str, counties: int, centre, county: str) -> dict[str, float]:
+def browser_views(browser, portal: Server, name: str, counties: int, centre, county: str) -> dict[str, float]:
     """County overview drawn; village view; a screen of village tiles at zoom 10 drawn."""
     out: dict[str, float] = {}
     for label in ("county overview first s", "county overview s"):  # first visit after start, then again
@@ -213,7 +187,7 @@ def run(name: str, folder: Path, admin_dsn: str, browser, *, republish: bool) ->
     print(f"[{name}] publishing {folder}", flush=True)
     info = publish(admin_dsn, name, folder, republish=republish)
     result = {k: v for k, v in info.items() if isinstance(v, (int, float))}
-    portal = Portal(info["dsn"])
+    portal = pg_server(info["dsn"])
     try:
         result["server GB at start"] = portal.rss_gb()
         result.update(tile_latency(portal, info["version"], info["centre"]))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,35 +24,14 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_scale import SECRET, free_port, largest_county, wait_drawn
+from bench.bench_scale import SECRET, Server, largest_county, wait_drawn
 from bench.synth import ensure
 
 
-class Server:
-    def __init__(self, env: dict[str, str], *, previous: bool = False):
-        import urllib.request
-        self.port = free_port()
-        entry = ["bench/pg_previous_design.py"] if previous else ["-m", "streamlit"]
-        self.proc = subprocess.Popen([sys.executable, *entry, "run", "streamlit_app.py", "--server.port",
-                                      str(self.port), "--server.headless", "true"], cwd=ROOT,
-                                     env={**os.environ, **env, "PORTAL_TILE_SECRET": SECRET, "PORTAL_ANONYMOUS": "all"},
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def rss_mb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as handle:
-            return next(int(line.split()[1]) / 1024 for line in handle if line.startswith("VmRSS:"))
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
+def start(env: dict[str, str], *, previous: bool) -> Server:
+    """A fresh portal with `env`; `previous`: the previous PostGIS read design (bench/pg_previous_design.py)."""
+    entry = ("bench/pg_previous_design.py",) if previous else ("-m", "streamlit")
+    return Server({**env, "PORTAL_TILE_SECRET": SECRET, "PORTAL_ANONYMOUS": "all"}, entry=entry)
 
 
 def five_views(browser, server: Server, county: str) -> list[float]:
@@ -99,7 +77,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         for name, (env, previous) in designs.items():
-            server = Server(env, previous=previous)
+            server = start(env, previous=previous)
             try:
                 results[name] = five_views(browser, server, county)
             finally:

@@ -53,33 +53,45 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path, *, tiles: bool):
+    """A fresh portal process on a free port with `env` added to ours (`entry`: what python runs
+    before `run streamlit_app.py`); waits for its health check; RSS from /proc; `stop()`."""
+
+    def __init__(self, env: dict[str, str], *, entry: tuple[str, ...] = ("-m", "streamlit"),
+                 wait_s: float = 180):
         self.port = free_port()
-        env = {**os.environ, "PORTAL_DATA_DIR": str(data), "PORTAL_TILE_SECRET": SECRET,
-               "PORTAL_ANONYMOUS": "all",   # the province is not the demo: visitors need "all"
-               "PORTAL_TILE_MIN_FEATURES": "4000" if tiles else "1000000000"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        self.proc = subprocess.Popen([sys.executable, *entry, "run", "streamlit_app.py",
                                       "--server.port", str(self.port), "--server.headless", "true"],
-                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     cwd=ROOT, env={**os.environ, **env},
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
-        for _ in range(600):
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url + "/_stcore/health", timeout=1)
                 return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("server did not start")
+        self.stop()
+        raise RuntimeError("portal did not start")
+
+    def rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status") as handle:
+            return next((int(line.split()[1]) / 1024 for line in handle if line.startswith("VmRSS:")),
+                        float("nan"))
 
     def rss_gb(self) -> float:
-        with open(f"/proc/{self.proc.pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024 / 1024
-        return float("nan")
+        return self.rss_mb() / 1024
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=20)
+        self.proc.wait(timeout=30)
+
+
+def file_server(data: Path, *, tiles: bool) -> Server:
+    """The portal on a dataset folder, with vector tiles on or off (the current design)."""
+    return Server({"PORTAL_DATA_DIR": str(data), "PORTAL_TILE_SECRET": SECRET,
+                   "PORTAL_ANONYMOUS": "all",   # the province is not the demo: visitors need "all"
+                   "PORTAL_TILE_MIN_FEATURES": "4000" if tiles else "1000000000"})
 
 
 def wait_drawn(page, expected: int, timeout_s: float = 300) -> None:
@@ -176,7 +188,7 @@ def run(name: str, data: Path, villages: int, county: str, county_villages: int,
         browser, shots: Path) -> dict[str, float]:
     result: dict[str, float] = {}
     design = "tiles" if tiles else "current"
-    server = Server(data, tiles=tiles)
+    server = file_server(data, tiles=tiles)
     try:
         url = server.url + "/exit_map?level=village&year=2020"
         result["village view cold s"] = visit(browser, url, villages, str(shots / f"{name}-{design}-cold.png"))
