@@ -264,15 +264,19 @@ class PgStore:
         frame = pd.DataFrame([r[:4] for r in rows], columns=[CODE, NAME, LEVEL, PARENT])
         units = validate_units(gpd.GeoDataFrame(frame, geometry=shapely.from_wkb([bytes(r[4]) for r in rows]),
                                                 crs="EPSG:4326"), source=schema.FILES["units"])
+        return Bundle(folder=KEY_PREFIX + version, units=units, **self.tables(version))
+
+    def tables(self, version: str) -> dict:
+        """The version's tables as Bundle fields: each stored kind, an empty frame for a core
+        table it lacks, and `missing` naming those."""
         present = self.kinds(version)
-        tables: dict = {}
+        fields: dict = {}
         for kind in ROW_KINDS:
             if kind in present:
-                tables[kind] = self.table(version, kind)
+                fields[kind] = self.table(version, kind)
             elif kind in CORE_TABLES:
-                tables[kind] = empty_table(schema.DATASETS[kind])
-        missing = tuple(k for k in CORE_TABLES if k not in present)
-        return Bundle(folder=KEY_PREFIX + version, units=units, missing=missing, **tables)
+                fields[kind] = empty_table(schema.DATASETS[kind])
+        return {**fields, "missing": tuple(k for k in CORE_TABLES if k not in present)}
 
 
 def typed_frame(dataset: schema.Dataset, records: list) -> pd.DataFrame:
@@ -639,15 +643,7 @@ def lean_bundle(version: str) -> Bundle:
         (version,)).fetchall())
     if not rows:
         raise KeyError(version)
-    present = store_.kinds(version)
-    tables: dict = {}
-    for kind in ROW_KINDS:
-        if kind in present:
-            tables[kind] = store_.table(version, kind)
-        elif kind in CORE_TABLES:
-            tables[kind] = empty_table(schema.DATASETS[kind])
-    return Bundle(folder=KEY_PREFIX + version, units=_frame(rows), **tables,
-                  missing=tuple(k for k in CORE_TABLES if k not in present))
+    return Bundle(folder=KEY_PREFIX + version, units=_frame(rows), **store_.tables(version))
 
 
 def display_units_sql(version: str, level: str, prefix: str = "", *, fine: bool = False) -> gpd.GeoDataFrame:
