@@ -110,9 +110,18 @@ def normalize_region(region: str, identity: Identity) -> str:
     return ROOT if region == ROOT or identity.is_root_alias(region) else region
 
 
+MAINLAND_PROVINCES = 31   # provincial-level units a nation-wide dataset covers
+MANY_PARTS = 3            # more unnamed parts than this are summarised, so a title stays short
+
+
 def identity_name(identity: Identity, text: Text) -> str:
-    """The dataset's region as the UI names it (its name, or its parts joined)."""
-    return identity.label(text("identity.join"))
+    """The dataset's region as the UI names it: its name, or up to three parts joined, else
+    '<first>等 N 个地区' ('全国' for every mainland province)."""
+    if identity.name or len(identity.parts) <= MANY_PARTS:
+        return identity.label(text("identity.join"))
+    if identity.scope == "provinces" and len(identity.roots) >= MAINLAND_PROVINCES:
+        return text("identity.nation")
+    return text("identity.many", first=identity.parts[0], count=len(identity.parts))
 
 
 def region_name(units: pd.DataFrame, region: str, text: Text, identity: Identity | None = None) -> str:

@@ -121,3 +121,23 @@ def test_region_names_cover_provinces_and_prefectures():
 def test_an_empty_layer_has_no_identity():
     with pytest.raises(ValueError):
         identity_of(tiny.units_frame().iloc[0:0])
+
+
+MAINLAND = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+            "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65")
+
+
+def test_titles_summarise_many_parts_and_name_the_nation():
+    """A title must stay one line: more than three unnamed parts read '<first>等 N 个地区', a
+    dataset of every mainland province reads 全国 (seen: a nation title listing 31 provinces)."""
+    from layers.snapshot import identity_name
+    from ui.text import t
+
+    def of(provinces):
+        return identity_of(_units([(f"{p}0102000000", f"区{p}", (100 + i * 0.1, 30.0, 100.05 + i * 0.1, 30.05))
+                                   for i, p in enumerate(provinces)]))
+
+    assert identity_name(of(MAINLAND), t) == "全国"
+    four = of(MAINLAND[:4])
+    assert identity_name(four, t) == f"{four.parts[0]}等 4 个地区" == "北京市等 4 个地区"
+    assert identity_name(of(MAINLAND[:3]), t) == "北京市、天津市、河北省"

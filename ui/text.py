@@ -484,6 +484,8 @@ TEXT: dict[str, str] = {
     "fix.base_missing": "请一并导入此类数据。",
     # --- identity, demo notice, unexpected errors, escaping (issues 9/10, identity helper) ---
     "identity.join": "、",
+    "identity.many": "{first}等 {count} 个地区",
+    "identity.nation": "全国",
     "demo.partial": "部分为演示数据：{kinds}仍来自内置演示数据（合成，仅供演示），不代表真实情况。",
     "demo.back": "恢复为内置演示数据",
     "demo.back_help": "不再使用当前发布的数据，地图改为显示内置演示数据；已发布的各版本仍保留，可随时恢复。",
