@@ -104,7 +104,8 @@ class Portal:
 
     def __init__(self, dsn: str):
         self.port = free_port()
-        env = {**os.environ, "PORTAL_BACKEND": "postgis", "PORTAL_PG_DSN": dsn, "PORTAL_TILE_SECRET": SECRET}
+        env = {**os.environ, "PORTAL_BACKEND": "postgis", "PORTAL_PG_DSN": dsn, "PORTAL_TILE_SECRET": SECRET,
+               "PORTAL_ANONYMOUS": "all"}   # the province and nation are not the demo: visitors need "all"
         self.proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                                       "--server.port", str(self.port), "--server.headless", "true"],
                                      cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -248,12 +249,16 @@ def cluster(keep: Path | None) -> tuple[str, str | None]:
 
 
 def main() -> None:
+    global SHOTS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dsn", help="an existing cluster (a database the user may CREATE DATABASE from)")
     parser.add_argument("--keep", type=Path, help="keep the throwaway cluster; its DSN is stored here")
     parser.add_argument("--skip", action="append", default=[], choices=("demo", "province", "nation"))
     parser.add_argument("--republish", action="store_true", help="publish even if the database has this build")
+    parser.add_argument("--shots", type=Path, help=f"screenshot folder (default {SHOTS})")
     args = parser.parse_args()
+    if args.shots:
+        SHOTS = args.shots
     SHOTS.mkdir(parents=True, exist_ok=True)
     datasets = {"demo": ROOT / "data" / "demo"}
     for kind in ("province", "nation"):
