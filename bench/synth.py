@@ -283,6 +283,21 @@ def _share_border_vertices(geoms: np.ndarray, owner: np.ndarray) -> np.ndarray:
     return out
 
 
+def repair_invalid(geoms: np.ndarray, log=print) -> np.ndarray:
+    """`geoms` with each invalid polygon replaced by its repair (make_valid, polygon parts only;
+    the same point set, so neighbours still fit). Seen once in the nation: a warped village face
+    crossing itself, which the portal's reader refuses."""
+    bad = np.flatnonzero(~shapely.is_valid(geoms))
+    if not len(bad):
+        return geoms
+    out = geoms.copy()
+    for i in bad:
+        parts = [p for p in shapely.get_parts(shapely.make_valid(geoms[i])) if p.geom_type == "Polygon"]
+        out[i] = shapely.union_all(parts)
+    log(f"{len(bad)} invalid village polygon(s) repaired")
+    return out
+
+
 def _union(geoms: np.ndarray, code: str, log):
     """Coverage union of a unit's children (fast); a plain union where they are not noded alike."""
     try:
@@ -389,6 +404,7 @@ def build_units(provinces: tuple[str, ...], total: int, seed: int, log=print, *,
     start = time.perf_counter()
     geoms = _share_border_vertices(geoms, owner)
     log(f"border vertices shared in {time.perf_counter() - start:.0f} s")
+    geoms = repair_invalid(geoms, log)
     info = pd.DataFrame({"township_code": np.concatenate([c.township for c in built]),
                          "community": np.concatenate([c.community for c in built]),
                          "remote": np.concatenate([c.remote for c in built]),

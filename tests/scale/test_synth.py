@@ -147,3 +147,16 @@ def test_chunked_simplification_keeps_neighbouring_chunks_fitting(monkeypatch):
     right = shapely.union_all(chunked[codes >= "53"])
     assert shapely.area(shapely.intersection(left, right)) < 1e-12
     assert shapely.area(shapely.union(left, right)) == pytest.approx(shapely.area(shapely.union_all(geoms)), rel=1e-9)
+
+
+def test_repair_invalid_fixes_a_self_crossing_village_and_keeps_valid_ones():
+    """A village face crossing itself (a bow tie) becomes valid polygons over the same area; its
+    valid neighbour is the very same object (untouched, so shared borders stay shared)."""
+    bow = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    square = shapely.box(2, 0, 3, 2)
+    out = synth.repair_invalid(np.array([bow, square], dtype=object), log=lambda _: None)
+    assert not shapely.is_valid(bow)
+    assert shapely.is_valid(out).all()
+    assert out[1] is square
+    assert math.isclose(out[0].area, 2.0)
+    assert out[0].geom_type in ("Polygon", "MultiPolygon")
