@@ -142,13 +142,6 @@ def portal() -> Iterator[Portal]:
 from tests.scale.conftest import pg_cluster  # noqa: E402,F401  (the test cluster, shared)
 
 
-@pytest.fixture(scope="session")
-def units():
-    """The demo's units in EPSG:4326 (where to click a unit)."""
-    import geopandas as gpd
-    return gpd.read_file(REPO_ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio").to_crs(4326)
-
-
 @pytest.fixture
 def pg_env(pg_cluster, monkeypatch) -> dict[str, str]:
     """Environment of a portal on the PostGIS backend: the bundled demo published (as demo data,

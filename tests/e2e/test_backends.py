@@ -13,7 +13,8 @@ from tests.e2e import test_exit_map, test_landing, test_vector_tiles
 from tests.ingest import delivery as dl
 from ui.text import t
 
-villages = test_vector_tiles.villages   # module fixture of the reused tests (units: conftest)
+units = test_exit_map.units          # module fixtures of the reused tests
+villages = test_vector_tiles.villages
 
 
 def test_landing_on_postgis(start_portal, pg_env, page, page_log, wait_idle, map_frame, count_polygons,

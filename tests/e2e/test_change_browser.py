@@ -8,6 +8,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
 from geo.read import read_bundle
@@ -43,6 +44,10 @@ LEGEND_VS_UNITS_JS = """() => {
     });
 }"""
 
+
+@pytest.fixture(scope="module")
+def units():
+    return gpd.read_file(ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio").to_crs(4326)
 
 
 def shot(page, name: str) -> None:

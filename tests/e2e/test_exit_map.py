@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 QU = "511725000000"
 
+
+@pytest.fixture(scope="module")
+def units():
+    return gpd.read_file(ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio").to_crs(4326)
 
 
 def click_unit(page, frame, point) -> None:

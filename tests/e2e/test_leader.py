@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +17,10 @@ PAGES = {"overview": "/", "exit_map": "/exit_map", "relocation": "/relocation", 
 NAME_BOXES_JS = """() => Array.from(document.querySelectorAll('.portal-name')).map(e => {
     const r = e.getBoundingClientRect(); return [e.textContent, r.left, r.top, r.right, r.bottom]; })"""
 
+
+@pytest.fixture(scope="module")
+def units():
+    return gpd.read_file(ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio").to_crs(4326)
 
 
 def shot(page, name: str) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
+import pytest
 
 from geo import inspection as ins
 from geo.read import read_bundle
@@ -36,6 +38,10 @@ _MARKERS_JS = """() => {
     return out;
 }"""
 
+
+@pytest.fixture(scope="module")
+def units():
+    return gpd.read_file(DEMO / "units.gpkg", engine="pyogrio").to_crs(4326)
 
 
 def shot(page, name: str) -> None:

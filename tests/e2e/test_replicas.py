@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -180,6 +181,10 @@ def assert_clean(seen: Seen, nginx: Nginx) -> None:
     assert seen.requests and all(u.startswith(nginx.url) or u.startswith(("data:", "blob:"))
                                  for u in seen.requests)
 
+
+@pytest.fixture(scope="module")
+def units():
+    return gpd.read_file(ROOT / "data" / "demo" / "units.gpkg", engine="pyogrio").to_crs(4326)
 
 
 def test_two_replicas_behind_nginx(cluster, browser, wait_idle, expect_rerun, map_frame, count_polygons,
